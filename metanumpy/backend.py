@@ -154,9 +154,13 @@ def rng(seed):
 
 
 def _from_environment():
+    """Honour METANUMPY_BACKEND; a bad value fails at import, naming the variable."""
     requested = os.environ.get("METANUMPY_BACKEND", "").strip().lower()
     if requested:
-        set_backend(requested)
+        try:
+            set_backend(requested)
+        except (ValueError, ImportError) as err:
+            raise type(err)(f"environment variable METANUMPY_BACKEND={requested!r}: {err}") from None
 
 
 _from_environment()

@@ -29,8 +29,9 @@ def as_tensor(x, like=None):
     dtype = like.dtype if like is not None and like.dtype.kind == "f" else None
     if B.is_array(x):
         return Tensor(x if dtype is None else x.astype(dtype, copy=False))
-    if dtype is None:
-        dtype = B.default_float
+    if dtype is None:  # an integer next to an integer tensor stays integer: `ids + 1`
+        integral = like is not None and like.dtype.kind in "iu" and isinstance(x, (int, np.integer))
+        dtype = like.dtype if integral else B.default_float
     return Tensor(B.xp.asarray(x, dtype=dtype))
 
 
@@ -242,6 +243,8 @@ def power(a, c):
     """$a^c$ for a constant Python number c."""
     if isinstance(c, Tensor):
         raise TypeError("power: the exponent must be a Python number (use exp(c * log(a)))")
+    if isinstance(c, np.generic):
+        c = c.item()  # a NumPy scalar exponent would turn float32 data into float64
     return Power(c)(as_tensor(a))
 
 
@@ -471,15 +474,16 @@ def matmul(a, b):
     a, b = _pair(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: scalars are not allowed (shapes {a.shape} and {b.shape}); use *")
-    if a.ndim == 1:
-        return reshape(matmul(reshape(a, (1, -1)), b), b.shape[:-2] + b.shape[-1:])
-    if b.ndim == 1:
-        return reshape(matmul(a, reshape(b, (-1, 1))), a.shape[:-1])
-    if a.shape[-1] != b.shape[-2]:
+    rows = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if a.shape[-1] != rows:
         raise ValueError(
             f"matmul: shapes {a.shape} and {b.shape} do not align "
-            f"({a.shape[-1]} columns vs {b.shape[-2]} rows)"
+            f"({a.shape[-1]} columns vs {rows} rows)"
         )
+    if a.ndim == 1:  # a row vector (1, k) whose row axis is dropped again
+        return reshape(matmul(reshape(a, (1, -1)), b), b.shape[:-2] + b.shape[-1:] if b.ndim > 1 else ())
+    if b.ndim == 1:  # a column vector (k, 1) whose column axis is dropped again
+        return reshape(matmul(a, reshape(b, (-1, 1))), a.shape[:-1])
     try:
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
@@ -586,11 +590,18 @@ class Concat(Function):
         return tuple(grads)
 
 
+def _as_tensors(items, op):
+    """A non-empty list of Tensors; constants among them take the first Tensor's float dtype."""
+    items = list(items)
+    if not items:
+        raise ValueError(f"{op}: need at least one tensor")
+    like = next((t for t in items if isinstance(t, Tensor)), None)
+    return [as_tensor(t, like=like) for t in items]
+
+
 def concatenate(tensors, axis=0):
     """Join tensors along an existing axis."""
-    tensors = [as_tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("concatenate: need at least one tensor")
+    tensors = _as_tensors(tensors, "concatenate")
     nd = tensors[0].ndim
     axis = _axes(axis, nd)[0]
     for t in tensors:
@@ -604,7 +615,7 @@ def concatenate(tensors, axis=0):
 
 def stack(tensors, axis=0):
     """Join same-shape tensors along a new axis."""
-    tensors = [as_tensor(t) for t in tensors]
+    tensors = _as_tensors(tensors, "stack")
     if len({t.shape for t in tensors}) > 1:
         raise ValueError(f"stack: shapes differ: {', '.join(str(t.shape) for t in tensors)}")
     axis = axis % (tensors[0].ndim + 1)

@@ -1,0 +1,63 @@
+"""Matching Networks: a query's label is an attention-weighted vote of the support labels.
+
+With an embedding network f (Vinyals et al., 2016):
+
+    a(q, s_j) = softmax_j( tau * cos(f(q), f(s_j)) )          (attention over the support set)
+    P(y = k | q) = sum_j a(q, s_j) [y_j = k]                   (attention @ one-hot labels)
+
+The loss is the negative log of P(y = k | q) for the true k, computed stably as a
+log-sum-exp over each class's support examples of the log-attention:
+log P(k | q) = logsumexp_{j: y_j = k} log a(q, s_j).
+
+About the temperature tau: cosine similarities lie in [-1, 1], so without scaling the softmax
+is nearly uniform and training stalls (worse still after a final ReLU, which squashes cosines
+into [0, 1]). We multiply them by a fixed `temperature` (default 10). Full-context embeddings
+are not used here.
+"""
+
+from .. import backend as B
+from ..autograd import Tensor, ops
+from ..autograd.functional import cosine_similarity, log_softmax, nll, one_hot
+from .learner import MetaLearner, encode_support, evaluation_mode
+
+_NEVER = -1e30  # log of a zero weight, kept finite so that gradients stay clean
+
+
+def attention(query, support, temperature=10.0):
+    """Attention of each query over the support set: (n_query, n_support), rows sum to 1."""
+    return ops.exp(log_attention(query, support, temperature))
+
+
+def log_attention(query, support, temperature=10.0):
+    return log_softmax(cosine_similarity(query, support) * temperature, axis=1)
+
+
+def class_log_probs(log_attn, labels, ways):
+    """log P(k | q) = logsumexp over the support examples of class k of log a(q, s_j)."""
+    member = one_hot(labels, ways, log_attn.dtype).data.T  # (ways, n_support) of 0/1
+    offset = Tensor(B.xp.where(member > 0, 0.0, _NEVER).astype(log_attn.dtype))
+    n_query, n_support = log_attn.shape
+    scores = ops.reshape(log_attn, (n_query, 1, n_support)) + offset  # (q, ways, s)
+    return ops.logsumexp(scores, axis=2)
+
+
+class MatchingNetwork(MetaLearner):
+    name = "matching"
+
+    def __init__(self, model, temperature=10.0, outer_lr=1e-3):
+        self.temperature = temperature
+        super().__init__(model, outer_lr)
+
+    def logits(self, episode):
+        """Class log-probabilities of the query set (they serve as logits)."""
+        support, query = encode_support(self.model, episode)
+        log_attn = log_attention(query, support, self.temperature)
+        return class_log_probs(log_attn, episode.support_labels, episode.ways)
+
+    def episode_loss(self, episode):
+        log_probs = self.logits(episode)
+        return nll(log_probs, episode.query_labels), log_probs
+
+    @evaluation_mode
+    def query_logits(self, episode):
+        return self.logits(episode)

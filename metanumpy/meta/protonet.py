@@ -1,0 +1,55 @@
+"""Prototypical Networks: classify a query by its distance to each class's mean embedding.
+
+With an embedding network f (Snell et al., 2017):
+
+    c_k = mean of f(x) over the support examples of class k          (the prototypes)
+    logits_k(q) = -|f(q) - c_k|^2                                    (negative squared distance)
+    loss = cross_entropy(logits, query labels)
+
+No inner loop: adapting to a new task is just averaging its support embeddings, so the whole
+episode is one differentiable forward pass. `distance="cosine"` uses scaled cosine similarity
+instead of the squared Euclidean distance.
+"""
+
+from ..autograd import ops
+from ..autograd.functional import cosine_similarity, cross_entropy, one_hot, pairwise_sq_dists
+from .learner import MetaLearner, encode_support, evaluation_mode
+
+
+def prototypes(support, labels, ways):
+    """Class means of the support embeddings: (ways, dim), as one-hot^T @ support / counts."""
+    hot = one_hot(labels, ways, support.dtype)  # (n_support, ways), a constant
+    counts = hot.data.sum(axis=0).reshape(-1, 1)
+    return ops.matmul(ops.transpose(hot), support) / counts
+
+
+def prototype_logits(query, protos, distance="euclidean", scale=10.0):
+    """Logits of each query for each prototype: -squared distance, or scale * cosine."""
+    if distance == "euclidean":
+        return -pairwise_sq_dists(query, protos)
+    if distance == "cosine":
+        return cosine_similarity(query, protos) * scale
+    raise ValueError(f"ProtoNet: distance must be 'euclidean' or 'cosine', not {distance!r}")
+
+
+class ProtoNet(MetaLearner):
+    name = "protonet"
+
+    def __init__(self, model, distance="euclidean", outer_lr=1e-3):
+        if distance not in ("euclidean", "cosine"):
+            raise ValueError(f"ProtoNet: distance must be 'euclidean' or 'cosine', not {distance!r}")
+        self.distance = distance
+        super().__init__(model, outer_lr)
+
+    def logits(self, episode):
+        support, query = encode_support(self.model, episode)
+        protos = prototypes(support, episode.support_labels, episode.ways)
+        return prototype_logits(query, protos, self.distance)
+
+    def episode_loss(self, episode):
+        logits = self.logits(episode)
+        return cross_entropy(logits, episode.query_labels), logits
+
+    @evaluation_mode
+    def query_logits(self, episode):
+        return self.logits(episode)

@@ -1,0 +1,117 @@
+"""Reptile: move the initialisation towards the weights each task ends up with.
+
+For each task in a meta-batch (Nichol et al., 2018), train an ordinary copy of the weights
+with k steps of SGD (or Adam) on the task's examples, ending at phi_i. Then
+
+    theta <- theta + eps * (mean_i(phi_i) - theta),
+
+with the step size eps annealed linearly from `outer_lr` to `outer_lr_final` over training.
+No second derivatives, no gradient through the inner loop: only the end points matter.
+(For a single inner step Reptile's update is the joint-training gradient; with more steps it
+picks up the same "gradient agreement" term that first-order MAML does.)
+
+At test time Reptile adapts like MAML: `eval_inner_steps` SGD steps on the support set.
+The inner loop here uses all of a training episode's examples (support and query).
+"""
+
+import numpy as np
+
+from .. import backend as B
+from ..autograd import Tensor, grad, no_grad
+from ..autograd.functional import accuracy, cross_entropy
+from .learner import MetaLearner, adapt, check_finite
+
+
+class Reptile(MetaLearner):
+    name = "reptile"
+    diverged_hint = "Lower the inner learning rate (--inner-lr)."
+
+    def __init__(self, model, inner_lr=0.1, inner_steps=5, eval_inner_steps=None,
+                 outer_lr=1.0, outer_lr_final=0.0, inner_optimizer="sgd"):
+        if inner_optimizer not in ("sgd", "adam"):
+            raise ValueError(f"Reptile: inner_optimizer must be 'sgd' or 'adam', not {inner_optimizer!r}")
+        self.inner_lr = inner_lr
+        self.inner_steps = inner_steps
+        self.eval_inner_steps = inner_steps if eval_inner_steps is None else eval_inner_steps
+        self.outer_lr_final = outer_lr_final
+        self.inner_optimizer = inner_optimizer
+        self.model = model
+        self.outer_lr = outer_lr
+        self.optimizer = None  # the outer update is the interpolation below, not an optimizer
+
+    def step_size(self, progress):
+        """eps, annealed linearly from outer_lr (progress 0) to outer_lr_final (progress 1)."""
+        return self.outer_lr + (self.outer_lr_final - self.outer_lr) * float(progress)
+
+    def train_on_task(self, episode):
+        """k inner steps on the task's examples from theta; returns (phi, last loss, accuracy)."""
+        ids, mask = _joint(episode)
+        labels = np.concatenate([episode.support_labels, episode.query_labels])
+        phi = {n: Tensor(p.data.copy(), requires_grad=True) for n, p in self.model.named_parameters()}
+        moments = {n: (0.0, 0.0) for n in phi}
+        loss = acc = None
+        for t in range(1, self.inner_steps + 1):
+            logits = self.model(ids, mask, params=phi)
+            loss = cross_entropy(logits, labels)
+            acc = accuracy(logits, labels)
+            grads = grad(loss, list(phi.values()))
+            with no_grad():
+                for (n, p), g in zip(list(phi.items()), grads):
+                    step, moments[n] = _inner_update(self.inner_optimizer, g.data, moments[n], t,
+                                                     self.inner_lr)
+                    phi[n] = Tensor(p.data - step, requires_grad=True)
+        return phi, loss, acc
+
+    def meta_loss(self, episodes):
+        raise TypeError("Reptile has no differentiable meta-loss; use meta_train_step")
+
+    def meta_train_step(self, episodes, progress=0.0):
+        eps = self.step_size(progress)
+        params = dict(self.model.named_parameters())
+        total = {n: B.xp.zeros_like(p.data) for n, p in params.items()}
+        losses, accs = [], []
+        for ep in episodes:
+            phi, loss, acc = self.train_on_task(ep)
+            losses.append(check_finite(loss, self.diverged_hint))
+            accs.append(acc)
+            for n in params:
+                total[n] += phi[n].data
+        for n, p in params.items():
+            p.data = p.data + eps * (total[n] / len(episodes) - p.data)
+        return {"loss": float(np.mean(losses)), "acc": float(np.mean(accs))}
+
+    def query_logits(self, episode, steps=None):
+        fast = adapt(self.model, dict(self.model.named_parameters()), episode.support_ids,
+                     episode.support_mask, episode.support_labels,
+                     self.eval_inner_steps if steps is None else steps, self.inner_lr)
+        with no_grad():
+            return self.model(episode.query_ids, episode.query_mask, params=fast)
+
+    def state_dict(self):
+        return {"model": self.model.state_dict(), "optimizer": {}, "extra": {}}
+
+    def load_state_dict(self, state):
+        self.model.load_state_dict(state["model"])
+
+
+def _inner_update(kind, g, moments, t, lr, betas=(0.9, 0.999), eps=1e-8):
+    """The size of one inner step for SGD or Adam (returns step, new moments)."""
+    if kind == "sgd":
+        return lr * g, moments
+    m, v = moments
+    m = betas[0] * m + (1 - betas[0]) * g
+    v = betas[1] * v + (1 - betas[1]) * g * g
+    m_hat, v_hat = m / (1 - betas[0] ** t), v / (1 - betas[1] ** t)
+    return lr * m_hat / (B.xp.sqrt(v_hat) + eps), (m, v)
+
+
+def _joint(episode):
+    """Support and query of an episode stacked into one padded batch."""
+    width = max(episode.support_ids.shape[1], episode.query_ids.shape[1])
+
+    def pad(a):
+        return np.pad(a, ((0, 0), (0, width - a.shape[1])))
+
+    ids = np.concatenate([pad(episode.support_ids), pad(episode.query_ids)])
+    mask = np.concatenate([pad(episode.support_mask), pad(episode.query_mask)])
+    return ids, mask
