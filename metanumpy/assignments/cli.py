@@ -1,0 +1,88 @@
+"""The command line: `python -m metanumpy assignments {release,list,grade} ...`.
+
+    python -m metanumpy assignments list                      # the tasks marked in this repo
+    python -m metanumpy assignments release ../student        # write the student copy
+    python -m metanumpy assignments grade ../student --points points.json
+"""
+
+import argparse
+import sys
+
+from .grading import grade
+from .student_copy import list_tasks, release
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m metanumpy assignments",
+        description="Release a student copy of the reference code (solution regions replaced "
+                    "by NotImplementedError, hidden tests removed), and grade a student copy "
+                    "task by task with its pytest markers taskA_B.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    listing = commands.add_parser("list", help="list the tasks marked in the reference code")
+    listing.add_argument("--src", default=".", metavar="DIR",
+                         help="the reference repository (default: the current folder)")
+    listing.set_defaults(run=_list)
+
+    releasing = commands.add_parser(
+        "release", help="write the student copy and its ASSIGNMENT.md",
+        description="Copy the files git tracks in --src into OUT_DIR with every solution "
+                    "region replaced and hidden tests removed, and write ASSIGNMENT.md.")
+    releasing.add_argument("out_dir", metavar="OUT_DIR",
+                           help="folder for the student copy; must be empty or missing")
+    releasing.add_argument("--src", default=".", metavar="DIR",
+                           help="the reference repository (default: the current folder)")
+    releasing.add_argument("--force", action="store_true",
+                           help="replace a previous student copy in OUT_DIR, i.e. a folder "
+                                "holding an ASSIGNMENT.md (default: off, refuse a non-empty "
+                                "OUT_DIR)")
+    releasing.set_defaults(run=_release)
+
+    grading = commands.add_parser(
+        "grade", help="run each task's tests in a student copy and score them",
+        description="For each task taskA_B, run `python -m pytest -m taskA_B` in STUDENT_DIR "
+                    "(importing the student's packages, not the installed reference) and "
+                    "score points * passed / total.")
+    grading.add_argument("student_dir", metavar="STUDENT_DIR", help="the student copy to grade")
+    grading.add_argument("--points", metavar="FILE",
+                         help="a .json or .toml file mapping task id -> points "
+                              "(default: 1 point per task)")
+    grading.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                         help="time limit in seconds for the tests of one task; a task that "
+                              "runs longer is killed and scores 0 (default: 60)")
+    grading.add_argument("--out", metavar="DIR",
+                         help="folder for grades.csv and grades.json (default: STUDENT_DIR)")
+    grading.set_defaults(run=_grade)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line with `argv` (default: sys.argv[1:]); returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def _list(args):
+    for task in list_tasks(args.src):
+        print(f"{task.id:<10} {task.file}:{task.line:<6} {task.hint}".rstrip())
+    return 0
+
+
+def _release(args):
+    tasks = release(args.src, args.out_dir, force=args.force)
+    print(f"wrote the student copy to {args.out_dir}: {len(tasks)} solution regions "
+          "(listed in ASSIGNMENT.md)")
+    return 0
+
+
+def _grade(args):
+    grades = grade(args.student_dir, points=args.points, timeout=args.timeout,
+                   out_dir=args.out)
+    print(grades.table())
+    print(f"wrote grades.csv and grades.json to {args.out or args.student_dir}")
+    return 0

@@ -1,0 +1,301 @@
+"""Release and grading on small synthetic repositories built in tmp_path."""
+
+import json
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from metanumpy.assignments import grade, list_tasks, load_points, main, release, run_pytest
+
+CORE = '''\
+"""Two small functions for the assignment tests."""
+
+
+def double(x):
+    """Return 2 * x."""
+    ### BEGIN SOLUTION task1_1: multiply by two
+    return 2 * x
+    ### END SOLUTION
+
+
+class Squarer:
+    def square(self, x):
+        ### BEGIN SOLUTION task1_2
+        result = x * x
+        return result
+        ### END SOLUTION
+
+
+def add(a, b):
+    return a + b
+'''
+
+STUDENT_CORE = '''\
+"""Two small functions for the assignment tests."""
+
+
+def double(x):
+    """Return 2 * x."""
+    raise NotImplementedError("Task 1.1: multiply by two")
+
+
+class Squarer:
+    def square(self, x):
+        raise NotImplementedError("Task 1.2")
+
+
+def add(a, b):
+    return a + b
+'''
+
+TESTS = '''\
+import importlib.util
+import os
+
+import pytest
+
+import {package}
+from {package}.core import Squarer, add, double
+
+
+@pytest.mark.task1_1
+def test_double():
+    assert double(3) == 6
+
+
+@pytest.mark.task1_1
+def test_imports_the_copy_under_test():
+    assert os.path.samefile(os.path.dirname(os.path.dirname({package}.__file__)), os.getcwd())
+    assert importlib.util.find_spec("{package}.backend") is None
+
+
+@pytest.mark.task1_2
+def test_square():
+    assert Squarer().square(4) == 16
+
+
+def test_add():
+    assert add(2, 3) == 5
+
+
+### BEGIN HIDDEN TESTS
+@pytest.mark.task1_1
+def test_double_hidden():
+    assert double(-1) == -2
+### END HIDDEN TESTS
+'''
+
+SETUP_CFG = """\
+[tool:pytest]
+testpaths = tests
+markers =
+    task1_1: double
+    task1_2: square
+"""
+
+
+def make_repo(root, package="toypkg"):
+    """A tiny repository: package with two tasks, marked tests, an executable script."""
+    root = Path(root)
+    (root / package).mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / package / "__init__.py").write_text("")
+    (root / package / "core.py").write_text(CORE)
+    (root / "tests" / "test_core.py").write_text(TESTS.format(package=package))
+    (root / "setup.cfg").write_text(SETUP_CFG)
+    (root / "run.sh").write_text("#!/bin/sh\npython -m pytest\n")
+    (root / "run.sh").chmod(0o755)
+    return root
+
+
+def tree(root):
+    """{relative path: (bytes, mode)} of every file under root."""
+    files = sorted(path for path in Path(root).rglob("*") if path.is_file())
+    return {path.relative_to(root).as_posix(): (path.read_bytes(), mode(path)) for path in files}
+
+
+def mode(path):
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_release_replaces_regions_strips_hidden_tests_and_is_deterministic(tmp_path):
+    src = make_repo(tmp_path / "src")
+    tasks = release(src, tmp_path / "a")
+    release(src, tmp_path / "b")
+    student = tmp_path / "a"
+    assert (student / "toypkg" / "core.py").read_text() == STUDENT_CORE
+    student_tests = (student / "tests" / "test_core.py").read_text()
+    assert "test_double_hidden" not in student_tests and "HIDDEN" not in student_tests
+    assert "def test_add():" in student_tests
+    assert [(t.id, t.file, t.line, t.hint) for t in tasks] == [
+        ("task1_1", "toypkg/core.py", 6, "multiply by two"), ("task1_2", "toypkg/core.py", 13, "")]
+    assignment = (student / "ASSIGNMENT.md").read_text()
+    assert "| task1_1 | `toypkg/core.py:6` | multiply by two |" in assignment
+    assert "| task1_2 | `toypkg/core.py:11` | - |" in assignment
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+    assert mode(student / "run.sh") == 0o755
+
+
+def test_release_copies_only_what_git_tracks(tmp_path):
+    src = make_repo(tmp_path / "src")
+    (src / "notes.txt").write_text("untracked")
+    (src / "toypkg" / "__pycache__").mkdir()
+    (src / "toypkg" / "__pycache__" / "core.pyc").write_bytes(b"\0")
+    subprocess.run(["git", "init", "-q"], cwd=src, check=True)
+    subprocess.run(["git", "add", "toypkg/__init__.py", "toypkg/core.py", "tests", "setup.cfg"],
+                   cwd=src, check=True)
+    release(src, tmp_path / "out")
+    assert sorted(tree(tmp_path / "out")) == [
+        "ASSIGNMENT.md", "setup.cfg", "tests/test_core.py", "toypkg/__init__.py",
+        "toypkg/core.py"]
+
+
+def test_release_without_git_skips_caches(tmp_path):
+    src = make_repo(tmp_path / "src")
+    for junk in ["toypkg/__pycache__/core.pyc", "toypkg.egg-info/PKG-INFO", "lessons/out/fig.png",
+                 ".pytest_cache/README.md"]:
+        (src / junk).parent.mkdir(parents=True, exist_ok=True)
+        (src / junk).write_text("x")
+    (src / "lessons" / "01_intro.py").write_text("print('hi')\n")
+    release(src, src / "build" / "student")  # a copy inside the source is not copied into itself
+    assert sorted(tree(src / "build" / "student")) == [
+        "ASSIGNMENT.md", "lessons/01_intro.py", "run.sh", "setup.cfg", "tests/test_core.py",
+        "toypkg/__init__.py", "toypkg/core.py"]
+
+
+def test_release_refuses_a_non_empty_folder_unless_forced(tmp_path):
+    src = make_repo(tmp_path / "src")
+    out = tmp_path / "out"
+    release(src, out)
+    (out / "stale.txt").write_text("from an older release")
+    with pytest.raises(FileExistsError, match="--force"):
+        release(src, out)
+    release(src, out, force=True)
+    assert not (out / "stale.txt").exists()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "thesis.tex").write_text("precious")
+    with pytest.raises(FileExistsError, match="ASSIGNMENT.md"):
+        release(src, other, force=True)
+    assert (other / "thesis.tex").read_text() == "precious"
+
+
+BAD_SOURCES = {
+    "nested": ("def f():\n    ### BEGIN SOLUTION task1_1\n    ### BEGIN SOLUTION task1_2\n"
+               "    return 1\n    ### END SOLUTION\n    ### END SOLUTION\n", 3, "nested"),
+    "unclosed": ("def f():\n    ### BEGIN SOLUTION task1_1\n    return 1\n", 2, "never closed"),
+    "end without begin": ("def f():\n    return 1\n    ### END SOLUTION\n", 3, "without"),
+    "bad task id": ("def f():\n    ### BEGIN SOLUTION task2: hint\n    return 1\n"
+                    "    ### END SOLUTION\n", 2, "bad task id 'task2'"),
+    "wrong end": ("### BEGIN HIDDEN TESTS\ndef test_f():\n    pass\n### END SOLUTION\n", 4,
+                  "cannot close"),
+    "module level": ("### BEGIN SOLUTION task1_1\nANSWER = 42\n### END SOLUTION\n", 1,
+                     "not inside a function"),
+    "does not compile": ("def f():\n    if True:\n    ### BEGIN SOLUTION task1_1\n"
+                         "        return 1\n    ### END SOLUTION\n", 3, "does not compile"),
+    "typo in marker": ("def f():\n    ### BEGIN SOLUTIONS task1_1\n    return 1\n", 2,
+                       "unknown marker"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SOURCES))
+def test_bad_regions_name_file_and_line(tmp_path, case):
+    source, line, words = BAD_SOURCES[case]
+    src = make_repo(tmp_path / "src")
+    (src / "toypkg" / "bad.py").write_text(source)
+    with pytest.raises(ValueError, match=f"toypkg/bad.py:{line}: .*{words}"):
+        release(src, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_list_tasks_orders_by_task_number_and_cli_lists_them(tmp_path, capsys):
+    src = make_repo(tmp_path / "src")
+    (src / "toypkg" / "advanced.py").write_text(
+        "def f():\n    ### BEGIN SOLUTION task10_1: later chapter\n    return 1\n"
+        "    ### END SOLUTION\n\n\ndef g():\n    ### BEGIN SOLUTION task2_1\n    return 2\n"
+        "    ### END SOLUTION\n")
+    assert [task.id for task in list_tasks(src)] == ["task1_1", "task1_2", "task2_1", "task10_1"]
+    assert main(["list", "--src", str(src)]) == 0
+    assert "task10_1   toypkg/advanced.py:2" in capsys.readouterr().out
+    assert main(["release", str(tmp_path / "out"), "--src", str(src)]) == 0
+    assert main(["release", str(tmp_path / "out"), "--src", str(src)]) == 1
+    assert "not empty" in capsys.readouterr().err
+
+
+def test_released_copy_imports_and_each_task_fails_with_its_message(tmp_path):
+    release(make_repo(tmp_path / "src"), tmp_path / "student")
+    run = run_pytest(tmp_path / "student", [], timeout=30)
+    outcomes = {case.name.split("::")[-1]: (case.outcome, case.message) for case in run.cases}
+    assert outcomes["test_add"] == ("passed", "")
+    assert outcomes["test_imports_the_copy_under_test"] == ("passed", "")
+    assert outcomes["test_double"] == ("failed", "NotImplementedError: Task 1.1: multiply by two")
+    assert outcomes["test_square"] == ("failed", "NotImplementedError: Task 1.2")
+    assert "test_double_hidden" not in outcomes
+
+
+def test_grading_the_reference_scores_full_marks_and_writes_reports(tmp_path):
+    # The toy package is called metanumpy, like the editable install of this repository:
+    # full marks prove the grader imported the toy copy (and none of the real submodules).
+    src = make_repo(tmp_path / "src", package="metanumpy")
+    (tmp_path / "points.json").write_text(json.dumps({"task1_1": 2, "task1_2": 3}))
+    grades = grade(src, points=tmp_path / "points.json", out_dir=tmp_path / "grades")
+    assert [(r.task, r.passed, r.total, r.score, r.status) for r in grades.tasks] == [
+        ("task1_1", 3, 3, 2.0, "ok"), ("task1_2", 1, 1, 3.0, "ok")]
+    assert (grades.score, grades.max_score) == (5.0, 5.0)
+    saved = json.loads((tmp_path / "grades" / "grades.json").read_text())
+    assert saved["score"] == 5.0 and saved["tasks"][1]["status"] == "ok"
+    csv_lines = (tmp_path / "grades" / "grades.csv").read_text().splitlines()
+    assert csv_lines[0] == "task,passed,total,points,score,status,detail"
+    assert csv_lines[1] == "task1_1,3,3,2.0,2.0,ok,"
+
+
+def test_a_copy_with_one_task_unsolved_loses_exactly_its_points(tmp_path):
+    release(make_repo(tmp_path / "src", package="metanumpy"), tmp_path / "student")
+    core = tmp_path / "student" / "metanumpy" / "core.py"
+    core.write_text(core.read_text().replace(
+        'raise NotImplementedError("Task 1.1: multiply by two")', "return x + x"))
+    grades = grade(tmp_path / "student", points={"task1_1": 2, "task1_2": 3})
+    assert [(r.task, r.passed, r.total, r.score, r.status) for r in grades.tasks] == [
+        ("task1_1", 2, 2, 2.0, "ok"), ("task1_2", 0, 1, 0.0, "failed")]
+    assert grades.tasks[1].detail == "NotImplementedError: Task 1.2"
+    assert "task1_2" in grades.table() and "2.00/5.00" in grades.table()
+    assert (tmp_path / "student" / "grades.csv").exists()
+
+
+def test_a_hanging_or_crashing_task_does_not_stop_the_others(tmp_path):
+    src = make_repo(tmp_path / "src")
+    (src / "tests" / "test_trouble.py").write_text(
+        "import os\nimport time\nimport pytest\n\n\n@pytest.mark.task1_1\ndef test_hangs():\n"
+        "    time.sleep(60)\n\n\n@pytest.mark.task2_1\ndef test_crashes():\n    os._exit(3)\n")
+    start = time.perf_counter()
+    grades = grade(src, timeout=2)  # task2_1 is not in setup.cfg: found from its marker
+    assert time.perf_counter() - start < 15
+    assert [(r.task, r.passed, r.score, r.status) for r in grades.tasks] == [
+        ("task1_1", 0, 0.0, "timeout"), ("task1_2", 1, 1.0, "ok"), ("task2_1", 0, 0.0, "error")]
+    assert "exited with code 3" in grades.tasks[2].detail
+
+
+def test_points_files(tmp_path):
+    (tmp_path / "p.toml").write_text('task1_1 = 2\ntask1_2 = 0.5\n')
+    assert load_points(tmp_path / "p.toml") == {"task1_1": 2, "task1_2": 0.5}
+    (tmp_path / "p.yaml").write_text("task1_1: 2\n")
+    with pytest.raises(ValueError, match=r"\.json or \.toml"):
+        load_points(tmp_path / "p.yaml")
+    src = make_repo(tmp_path / "src")
+    with pytest.raises(ValueError, match="no points given for task1_2"):
+        grade(src, points={"task1_1": 1})
+    with pytest.raises(ValueError, match="give a number >= 0"):
+        grade(src, points={"task1_1": 1, "task1_2": -1})
+
+
+def test_help_explains_every_flag_with_its_default(capsys):
+    for command, flags in [("release", ["--src", "--force"]),
+                           ("grade", ["--points", "--timeout", "--out"])]:
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        assert all(flag in text for flag in flags)
+        assert text.count("(default:") == len(flags)
