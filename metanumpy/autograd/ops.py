@@ -23,11 +23,14 @@ from .tensor import Function, Tensor
 
 
 def as_tensor(x, like=None):
-    """Wrap a Python number or array as a constant Tensor (with `like`'s float dtype)."""
+    """Wrap a Python number or array as a constant Tensor (with `like`'s float dtype).
+
+    A host NumPy array is moved to the current backend, like a list would be."""
     if isinstance(x, Tensor):
         return x
     dtype = like.dtype if like is not None and like.dtype.kind == "f" else None
     if B.is_array(x):
+        x = B.asarray(x)
         return Tensor(x if dtype is None else x.astype(dtype, copy=False))
     if dtype is None:  # an integer next to an integer tensor stays integer: `ids + 1`
         integral = like is not None and like.dtype.kind in "iu" and isinstance(x, (int, np.integer))
