@@ -1,0 +1,159 @@
+"""Real data: your own labelled texts as a TextSource, with errors that point at the line.
+
+    source = tasks.load("data/intents/")            # train.tsv, val.tsv, test.tsv
+    source = tasks.load("data/reviews.jsonl")       # one file, classes split 60/20/20 by seed
+    source = tasks.load("topics", seed=3)           # or a built-in family, with its knobs
+
+Formats (UTF-8, one example per line, blank lines skipped):
+
+    label<TAB>text                          in a .tsv file (the text may contain more tabs)
+    {"label": "...", "text": "..."}         in a .jsonl file
+
+A folder holds train, val and test files (`train.tsv` or `train.jsonl`, and so on) whose
+classes must be disjoint: few-shot evaluation is about classes never seen in training.
+A single file is split by class: `split=(train_classes, val_classes, test_classes)`, or
+`fractions=(0.6, 0.2, 0.2)` of a seeded shuffle of the sorted class names.
+Whether a class has enough examples for K shots + Q queries is checked by the episode
+sampler, which knows K and Q.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .crossdomain import crossdomain
+from .sentiment import sentiment
+from .source import SPLITS, TextSource, check_disjoint
+from .topics import topics
+
+FAMILIES = {"topics": topics, "sentiment": sentiment, "crossdomain": crossdomain}
+
+
+def _parse_tsv(line, where):
+    label, tab, text = line.partition("\t")
+    if not tab:
+        raise ValueError(f"{where}: expected 'label<TAB>text', found no tab in {line[:60]!r}")
+    return label, text
+
+
+def _parse_jsonl(line, where):
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{where}: bad JSON ({err.msg} at column {err.colno})") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"{where}: expected a JSON object with keys 'label' and 'text', "
+                         f"got {type(record).__name__}")
+    missing = [key for key in ("label", "text") if key not in record]
+    if missing:
+        raise ValueError(f"{where}: missing key {missing[0]!r} (need 'label' and 'text')")
+    if not isinstance(record["text"], str):
+        raise ValueError(f"{where}: 'text' must be a string, got {type(record['text']).__name__}")
+    return str(record["label"]), record["text"]
+
+
+def read_examples(path):
+    """{class: [texts]} from one .tsv or .jsonl file, in file order; ValueError names the line."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"missing file: {path}")
+    parse = _parse_jsonl if path.suffix == ".jsonl" else _parse_tsv
+    examples = {}
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            where = f"{path}, line {number}"
+            try:
+                line = raw.decode("utf-8").removeprefix("\ufeff").rstrip("\r\n")
+            except UnicodeDecodeError as err:
+                raise ValueError(f"{where}: not valid UTF-8 ({err.reason})") from None
+            if not line.strip():
+                continue
+            label, text = parse(line, where)
+            label, text = label.strip(), text.strip()
+            if not label:
+                raise ValueError(f"{where}: empty label")
+            if not text:
+                raise ValueError(f"{where}: empty text for label {label!r}")
+            examples.setdefault(label, []).append(text)
+    if not examples:
+        raise ValueError(f"{path} holds no examples")
+    return examples
+
+
+def _split_file(folder, split):
+    """The one data file of a split in `folder`: split.tsv or split.jsonl."""
+    found = [f for f in (folder / f"{split}.tsv", folder / f"{split}.jsonl") if f.is_file()]
+    if not found:
+        raise ValueError(f"missing file: {folder / split}.tsv (or {split}.jsonl)")
+    if len(found) > 1:
+        raise ValueError(f"{folder} has both {found[0].name} and {found[1].name}: keep one")
+    return found[0]
+
+
+def load_folder(path):
+    """A TextSource from a folder with train/val/test .tsv or .jsonl files (disjoint classes)."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ValueError(f"missing folder: {folder}")
+    files = {split: _split_file(folder, split) for split in SPLITS}
+    splits = {split: read_examples(files[split]) for split in SPLITS}
+    check_disjoint(splits, where={s: f.name for s, f in files.items()})
+    return TextSource(folder.resolve().name, splits)
+
+
+def _class_split(classes, split, fractions, seed, path):
+    """{split: [classes]} from explicit lists, or from fractions of a seeded shuffle."""
+    if split is not None:
+        if len(split) != 3:
+            raise ValueError(f"split must be (train_classes, val_classes, test_classes), "
+                             f"got {len(split)} lists")
+        named = {s: [str(c) for c in cs] for s, cs in zip(SPLITS, split)}
+        check_disjoint(named)
+        for s in SPLITS:
+            absent = [c for c in named[s] if c not in classes]
+            if absent:
+                raise ValueError(f"{s} class {absent[0]!r} does not occur in {path}")
+        return named
+    fractions = np.asarray(fractions, dtype=float)
+    if fractions.shape != (3,) or np.any(fractions < 0) or not np.isclose(fractions.sum(), 1):
+        raise ValueError(f"fractions must be three non-negative numbers summing to 1, "
+                         f"got {fractions.tolist()}")
+    order = [sorted(classes)[i] for i in np.random.default_rng(seed).permutation(len(classes))]
+    n_train = int(round(fractions[0] * len(order)))
+    n_val = int(round(fractions[1] * len(order)))
+    named = dict(zip(SPLITS, (order[:n_train], order[n_train:n_train + n_val],
+                              order[n_train + n_val:])))
+    empty = [s for s in SPLITS if not named[s]]
+    if empty:
+        raise ValueError(f"{path} has {len(classes)} classes: too few for fractions "
+                         f"{fractions.tolist()} (split {empty[0]!r} would get none)")
+    return named
+
+
+def load_file(path, split=None, fractions=(0.6, 0.2, 0.2), seed=0):
+    """A TextSource from one .tsv or .jsonl file, its classes divided into three splits.
+
+    split: (train_classes, val_classes, test_classes); classes of the file not listed are
+    left out. Otherwise `fractions` of the sorted class names, shuffled with `seed`.
+    """
+    examples = read_examples(path)
+    named = _class_split(examples, split, fractions, seed, path)
+    splits = {s: {c: examples[c] for c in named[s]} for s in SPLITS}
+    return TextSource(Path(path).stem, splits)
+
+
+def load(name_or_path, seed=0, **knobs):
+    """A built-in family by name ("topics", "sentiment", "crossdomain") with its knobs, a data
+    folder, or a data file (knobs: split=..., fractions=...)."""
+    if name_or_path in FAMILIES:
+        return FAMILIES[name_or_path](seed=seed, **knobs)
+    path = Path(name_or_path)
+    if path.is_dir():
+        if knobs:
+            raise TypeError(f"load: a data folder takes no options, got {sorted(knobs)}")
+        return load_folder(path)
+    if path.is_file():
+        return load_file(path, seed=seed, **knobs)
+    raise ValueError(f"load: {str(name_or_path)!r} is neither a built-in task "
+                     f"({', '.join(FAMILIES)}) nor an existing folder or file")
