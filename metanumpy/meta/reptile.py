@@ -10,8 +10,9 @@ No second derivatives, no gradient through the inner loop: only the end points m
 (For a single inner step Reptile's update is the joint-training gradient; with more steps it
 picks up the same "gradient agreement" term that first-order MAML does.)
 
-At test time Reptile adapts like MAML: `eval_inner_steps` SGD steps on the support set.
-The inner loop here uses all of a training episode's examples (support and query).
+At test time Reptile adapts like MAML, but with its own inner optimizer: `eval_inner_steps`
+steps on the support set. The inner loop of meta-training uses all of a training episode's
+examples (support and query).
 """
 
 import numpy as np
@@ -19,7 +20,7 @@ import numpy as np
 from .. import backend as B
 from ..autograd import Tensor, grad, no_grad
 from ..autograd.functional import accuracy, cross_entropy
-from .learner import MetaLearner, adapt, check_finite
+from .learner import MetaLearner, check_finite
 
 
 class Reptile(MetaLearner):
@@ -43,14 +44,13 @@ class Reptile(MetaLearner):
         """eps, annealed linearly from outer_lr (progress 0) to outer_lr_final (progress 1)."""
         return self.outer_lr + (self.outer_lr_final - self.outer_lr) * float(progress)
 
-    def train_on_task(self, episode):
-        """k inner steps on the task's examples from theta; returns (phi, last loss, accuracy)."""
-        ids, mask = _joint(episode)
-        labels = np.concatenate([episode.support_labels, episode.query_labels])
-        phi = {n: Tensor(p.data.copy(), requires_grad=True) for n, p in self.model.named_parameters()}
+    def finetune(self, ids, mask, labels, steps):
+        """`steps` plain training steps from theta on (ids, mask, labels), with the inner
+        optimizer; returns (phi, last loss, last accuracy). theta itself is not changed."""
+        phi = {n: Tensor(p.data, requires_grad=True) for n, p in self.model.named_parameters()}
         moments = {n: (0.0, 0.0) for n in phi}
         loss = acc = None
-        for t in range(1, self.inner_steps + 1):
+        for t in range(1, steps + 1):
             logits = self.model(ids, mask, params=phi)
             loss = cross_entropy(logits, labels)
             acc = accuracy(logits, labels)
@@ -61,6 +61,12 @@ class Reptile(MetaLearner):
                                                      self.inner_lr)
                     phi[n] = Tensor(p.data - step, requires_grad=True)
         return phi, loss, acc
+
+    def train_on_task(self, episode):
+        """k inner steps on all of a training episode's examples (support and query)."""
+        ids, mask = _joint(episode)
+        labels = np.concatenate([episode.support_labels, episode.query_labels])
+        return self.finetune(ids, mask, labels, self.inner_steps)
 
     def meta_loss(self, episodes):
         raise TypeError("Reptile has no differentiable meta-loss; use meta_train_step")
@@ -81,11 +87,12 @@ class Reptile(MetaLearner):
         return {"loss": float(np.mean(losses)), "acc": float(np.mean(accs))}
 
     def query_logits(self, episode, steps=None):
-        fast = adapt(self.model, dict(self.model.named_parameters()), episode.support_ids,
-                     episode.support_mask, episode.support_labels,
-                     self.eval_inner_steps if steps is None else steps, self.inner_lr)
+        """Fine-tune on the support set the same way as in training, then score the query."""
+        steps = self.eval_inner_steps if steps is None else steps
+        phi, _, _ = self.finetune(episode.support_ids, episode.support_mask,
+                                  episode.support_labels, steps)
         with no_grad():
-            return self.model(episode.query_ids, episode.query_mask, params=fast)
+            return self.model(episode.query_ids, episode.query_mask, params=phi)
 
     def state_dict(self):
         return {"model": self.model.state_dict(), "optimizer": {}, "extra": {}}

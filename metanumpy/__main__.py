@@ -1,0 +1,6 @@
+"""`python -m metanumpy ...`: see metanumpy/cli.py."""
+
+from .cli import main
+
+if __name__ == "__main__":
+    main()

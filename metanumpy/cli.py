@@ -1,0 +1,245 @@
+"""The command line: `python -m metanumpy COMMAND ...` (`--help` on any command lists its flags).
+
+    train       meta-train an algorithm on a built-in task family or a data folder
+    evaluate    evaluate a trained run on fixed meta-test episodes (mean and 95% CI)
+    describe    print example sentences of a task family or data folder
+    table       the README's results tables: baselines and meta-learners, 95% CIs
+    pretrain    pre-train word embeddings on unlabelled meta-training text (train --init)
+    demo        a 10-second tour of the autograd engine
+    lessons     run the lessons (lessons/NN_*.py) and print a table of their key numbers
+    assignments release / grade classroom assignments
+"""
+
+import argparse
+import os
+import sys
+
+from .experiment import ALGO_DEFAULTS, Experiment, Settings
+
+FORMATTER = argparse.ArgumentDefaultsHelpFormatter
+
+
+def add_task_flags(p):
+    d = Settings()
+    p.add_argument("--tasks", default=d.tasks,
+                   help="built-in family (topics, sentiment, crossdomain) or a data folder/file")
+    p.add_argument("--data", default=None, help="a real dataset folder (train/val/test .tsv or "
+                   ".jsonl); same as --tasks DIR")
+    p.add_argument("--ways", type=int, default=d.ways, help="classes per episode (N)")
+    p.add_argument("--shots", type=int, default=d.shots, help="support examples per class (K)")
+    p.add_argument("--queries", type=int, default=d.queries, help="query examples per class")
+    p.add_argument("--seed", type=int, default=d.seed, help="seed for data, model and episodes")
+    p.add_argument("--max-len", type=int, default=d.max_len, help="tokens kept per text")
+    p.add_argument("--ngram-buckets", type=int, default=d.ngram_buckets,
+                   help="hashed character n-gram buckets (0: words only)")
+    p.add_argument("--dim", type=int, default=d.dim, help="embedding size")
+    p.add_argument("--hidden", type=int, default=d.hidden, help="hidden / output embedding size")
+    p.add_argument("--encoder", default=d.encoder, choices=["bag", "conv"],
+                   help="bag-of-embeddings or 1-D convolution encoder")
+
+
+def settings_from(args):
+    return Settings(tasks=args.data or args.tasks, ways=args.ways, shots=args.shots,
+                    queries=args.queries, seed=args.seed, max_len=args.max_len,
+                    ngram_buckets=args.ngram_buckets, dim=args.dim, hidden=args.hidden,
+                    encoder=args.encoder)
+
+
+def algo_options(args):
+    """The algorithm options the user set explicitly (None means: use the default)."""
+    names = {"maml": ["inner_lr", "inner_steps", "eval_inner_steps", "outer_lr", "anil", "meta_sgd"],
+             "fomaml": ["inner_lr", "inner_steps", "eval_inner_steps", "outer_lr", "anil"],
+             "reptile": ["inner_lr", "inner_steps", "eval_inner_steps", "outer_lr"],
+             "matching": ["outer_lr", "temperature"], "protonet": ["outer_lr", "distance"]}
+    return {n: getattr(args, n) for n in names[args.algo] if getattr(args, n) not in (None, False)}
+
+
+def cmd_train(args):
+    from .tasks import evaluate
+    from .train import load_best, train
+
+    exp = Experiment(settings_from(args))
+    options = algo_options(args)
+    learner = exp.learner(args.algo, **options)
+    out = args.out or os.path.join("runs", f"{args.algo}-{os.path.basename(str(exp.settings.tasks))}"
+                                   f"-{args.ways}w{args.shots}s-seed{args.seed}")
+    exp.save(out, args.algo, options)
+    if args.init:
+        from .pretrain import load_embeddings
+
+        copied = load_embeddings(learner.model, exp.vocab, args.init)
+        print(f"initialised {copied} embedding rows from {args.init}")
+    print(f"training {args.algo} on {exp.settings.tasks} ({args.ways}-way {args.shots}-shot), "
+          f"vocabulary {len(exp.vocab)}, {learner.model.num_parameters()} parameters -> {out}")
+    train(learner, exp.sampler("train"), exp.episodes("val", args.val_episodes),
+          steps=args.steps, meta_batch=args.meta_batch, eval_every=args.eval_every,
+          out_dir=out, log_every=args.log_every, resume=not args.restart)
+    load_best(learner, out)
+    result = evaluate(learner.predict, exp.episodes("test", args.test_episodes))
+    print(f"meta-test accuracy (best validation model, {result.n} episodes): {result}")
+
+
+def cmd_evaluate(args):
+    from .tasks import evaluate
+    from .train import load_best
+
+    folder = args.checkpoint if os.path.isdir(args.checkpoint) else os.path.dirname(args.checkpoint)
+    exp, algo, options = Experiment.load(folder)
+    learner = exp.learner(algo, **options)
+    if os.path.isdir(args.checkpoint):
+        load_best(learner, folder)
+    else:
+        from . import checkpoint
+
+        learner.load_state_dict(checkpoint.load(args.checkpoint)["learner"])
+    result = evaluate(learner.predict, exp.episodes(args.split, args.episodes))
+    s = exp.settings
+    print(f"{algo} on {s.tasks} {args.split} ({s.ways}-way {s.shots}-shot, {result.n} episodes): "
+          f"{result}")
+    return result
+
+
+def cmd_describe(args):
+    from . import tasks
+
+    print(tasks.load(args.data or args.tasks, seed=args.seed).describe(args.examples))
+
+
+def cmd_table(args):
+    from . import results
+
+    split = lambda text: [x for x in text.split(",") if x]  # noqa: E731
+    table = results.run(families=split(args.families), learners=split(args.learners),
+                        baselines=split(args.baselines), episodes=args.episodes,
+                        steps=args.steps, seed=args.seed, out=args.out)
+    print(results.markdown(table, args.episodes, args.steps, args.seed))
+
+
+def cmd_pretrain(args):
+    from .pretrain import pretrain
+
+    exp = Experiment(tasks=args.data or args.tasks, seed=args.seed)  # the vocabulary `train` uses
+    pretrain(exp.source, exp.vocab, args.out, sentences=args.sentences, seed=args.seed,
+             show=args.show, dim=args.dim, epochs=args.epochs, window=args.window)
+
+
+def cmd_lessons(args):
+    from .lessons import describe_lessons, find_lessons, pick_lessons, run_lessons
+
+    if args.list:
+        print(describe_lessons())
+        return None
+    if not args.all and not args.numbers:
+        raise SystemExit("lessons: name lesson numbers (e.g. `lessons 4`), or --all, or --list")
+    paths = find_lessons() if args.all else pick_lessons(args.numbers)
+    results = run_lessons(paths, seed=args.seed, fast=args.fast, out_root=args.out)
+    failed = [r["lesson"] for r in results if not r["ok"]]
+    if failed:
+        raise SystemExit(f"lessons failed: {', '.join(failed)}")
+    return results
+
+
+def cmd_demo(args):
+    from .demo import main as demo
+
+    demo()
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m metanumpy", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="meta-train an algorithm", formatter_class=FORMATTER)
+    p.add_argument("--algo", default="protonet", choices=sorted(ALGO_DEFAULTS),
+                   help="maml (second order), fomaml (first order), reptile, matching, protonet")
+    add_task_flags(p)
+    p.add_argument("--steps", type=int, default=1000, help="meta-training steps")
+    p.add_argument("--meta-batch", type=int, default=4, help="episodes per meta-training step")
+    p.add_argument("--eval-every", type=int, default=100, help="validate every this many steps")
+    p.add_argument("--val-episodes", type=int, default=100, help="fixed meta-validation episodes")
+    p.add_argument("--test-episodes", type=int, default=600, help="fixed meta-test episodes")
+    p.add_argument("--log-every", type=int, default=50, help="progress line every this many steps")
+    p.add_argument("--out", default=None, help="run folder (default: runs/ALGO-TASKS-NwKs-seedS)")
+    p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in --out")
+    p.add_argument("--init", default=None, help="start the encoder's embeddings from a file made by "
+                   "`python -m metanumpy pretrain`")
+    p.add_argument("--inner-lr", type=float, default=None, help="MAML/Reptile inner SGD step size "
+                   "(default per algorithm: see metanumpy/experiment.py)")
+    p.add_argument("--inner-steps", type=int, default=None, help="inner steps while meta-training")
+    p.add_argument("--eval-inner-steps", type=int, default=None, help="inner steps at test time")
+    p.add_argument("--outer-lr", type=float, default=None, help="outer learning rate "
+                   "(Adam; Reptile: the interpolation step size)")
+    p.add_argument("--anil", action="store_true", help="MAML: adapt only the classifier head")
+    p.add_argument("--meta-sgd", action="store_true", help="MAML: learn per-weight inner rates")
+    p.add_argument("--temperature", type=float, default=None, help="Matching Networks cosine scale")
+    p.add_argument("--distance", default=None, choices=["euclidean", "cosine"],
+                   help="ProtoNet distance")
+    p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("evaluate", help="evaluate a trained run", formatter_class=FORMATTER)
+    p.add_argument("checkpoint", help="a run folder (uses best.npz) or a checkpoint .npz in one")
+    p.add_argument("--episodes", type=int, default=600, help="fixed evaluation episodes")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"],
+                   help="which class split to evaluate on")
+    p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("describe", help="show example sentences", formatter_class=FORMATTER)
+    p.add_argument("--tasks", default="topics", help="family name or data folder/file")
+    p.add_argument("--data", default=None, help="a data folder (same as --tasks DIR)")
+    p.add_argument("--seed", type=int, default=0, help="generator seed")
+    p.add_argument("--examples", type=int, default=3, help="sentences per class")
+    p.set_defaults(run=cmd_describe)
+
+    p = sub.add_parser("table", help="the README's results tables (baselines and learners)",
+                       formatter_class=FORMATTER)
+    p.add_argument("--families", default="topics,sentiment,crossdomain", help="comma-separated")
+    p.add_argument("--learners", default="maml,fomaml,reptile,matching,protonet",
+                   help="comma-separated meta-learners (empty: none)")
+    p.add_argument("--baselines", default="bow,scratch,pretrain",
+                   help="comma-separated baselines (empty: none)")
+    p.add_argument("--episodes", type=int, default=600, help="fixed meta-test episodes")
+    p.add_argument("--steps", type=int, default=1000, help="meta-training steps per learner")
+    p.add_argument("--seed", type=int, default=0, help="seed for data, models and episodes")
+    p.add_argument("--out", default="results", help="folder for results.md/json and runs")
+    p.set_defaults(run=cmd_table)
+
+    p = sub.add_parser("pretrain", help="pre-train word embeddings (skip-gram) for train --init",
+                       formatter_class=FORMATTER)
+    p.add_argument("--tasks", default="topics", help="family name or data folder/file")
+    p.add_argument("--data", default=None, help="a data folder (same as --tasks DIR)")
+    p.add_argument("--out", default="embeddings.npz", help="the .npz file to write")
+    p.add_argument("--dim", type=int, default=64, help="embedding size (must match train --dim)")
+    p.add_argument("--sentences", type=int, default=20000,
+                   help="unlabelled meta-training sentences to learn from")
+    p.add_argument("--epochs", type=int, default=5, help="passes over the sentences")
+    p.add_argument("--window", type=int, default=2, help="context words on each side")
+    p.add_argument("--seed", type=int, default=0, help="seed for the data (as in train) and "
+                   "the pre-training")
+    p.add_argument("--show", nargs="*", default=None, help="words whose nearest neighbours to "
+                   "print (None: a few frequent words)")
+    p.set_defaults(run=cmd_pretrain)
+
+    p = sub.add_parser("lessons", help="run the lessons, then print their key numbers",
+                       formatter_class=FORMATTER)
+    p.add_argument("numbers", nargs="*", type=int, help="lesson numbers to run (e.g. 4)")
+    p.add_argument("--all", action="store_true", help="run every lesson, in order")
+    p.add_argument("--list", action="store_true", help="list the lessons and stop")
+    p.add_argument("--fast", action="store_true", help="tiny budgets: a seconds-long check run")
+    p.add_argument("--seed", type=int, default=0, help="seed passed to every lesson")
+    p.add_argument("--out", default=None, help="output folder (None: lessons/out/)")
+    p.set_defaults(run=cmd_lessons)
+
+    p = sub.add_parser("demo", help="a short tour of the autograd engine")
+    p.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "assignments":
+        from .assignments import main as assignments_main
+
+        return assignments_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    return args.run(args)

@@ -1,0 +1,97 @@
+"""Everything an experiment needs, from one set of settings: tasks, vocabulary, episodes, learner.
+
+    exp = Experiment(tasks="topics", ways=5, shots=1, seed=0)
+    learner = exp.learner("protonet")
+    history = train(learner, exp.sampler(), exp.episodes("val", 100), steps=500)
+    print(evaluate(learner.predict, exp.episodes("test", 600)))
+
+The command line, the lessons and the results tables all build their runs here, so that the
+same settings always mean the same data, the same vocabulary and the same episodes.
+The vocabulary is built from the meta-training split only: meta-test words the encoder never
+saw map to <unk> (or, with `ngram_buckets`, still get character n-gram features).
+"""
+
+import dataclasses
+import json
+import os
+
+from . import tasks
+from .meta import make_learner
+from .text import Vocab
+
+ALGO_DEFAULTS = {
+    "maml": dict(inner_lr=0.5, inner_steps=3, outer_lr=3e-3),
+    "fomaml": dict(inner_lr=0.5, inner_steps=3, outer_lr=3e-3),
+    "reptile": dict(inner_lr=0.3, inner_steps=5, eval_inner_steps=10, outer_lr=1.0),
+    "matching": dict(outer_lr=3e-3),
+    "protonet": dict(outer_lr=3e-3),
+}
+"""Per-algorithm defaults (learning rates and inner steps) used when a setting is not given."""
+
+
+@dataclasses.dataclass
+class Settings:
+    tasks: str = "topics"
+    ways: int = 5
+    shots: int = 1
+    queries: int = 15
+    seed: int = 0
+    max_len: int = 48
+    ngram_buckets: int = 0
+    dim: int = 64
+    hidden: int = 64
+    encoder: str = "bag"
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+class Experiment:
+    """A task source, its vocabulary, and seeded episode samplers for one setting."""
+
+    def __init__(self, settings=None, vocab=None, **overrides):
+        self.settings = dataclasses.replace(settings or Settings(), **overrides)
+        s = self.settings
+        self.source = tasks.load(s.tasks, seed=s.seed)
+        self.vocab = vocab or Vocab.build(self.source.texts("train"), ngram_buckets=s.ngram_buckets)
+
+    def sampler(self, split="train", seed=None):
+        """A seeded sampler of random episodes (meta-training draws from it)."""
+        s = self.settings
+        return tasks.EpisodeSampler(self.source, split, s.ways, s.shots, s.queries, self.vocab,
+                                    max_len=s.max_len, seed=s.seed if seed is None else seed)
+
+    def episodes(self, split, n, seed=None):
+        """A fixed list of n episodes: every algorithm is evaluated on the same ones."""
+        s = self.settings
+        seed = 10_000 + s.seed if seed is None else seed
+        return tasks.fixed_episodes(self.source, split, s.ways, s.shots, s.queries, self.vocab,
+                                    n=n, seed=seed, max_len=s.max_len)
+
+    def learner(self, algo, **options):
+        """A meta-learner with the algorithm's default options, overridden by `options`."""
+        s = self.settings
+        merged = {**ALGO_DEFAULTS.get(algo, {}), **options}
+        return make_learner(algo, len(self.vocab), s.ways, dim=s.dim, hidden=s.hidden,
+                            encoder=s.encoder, seed=s.seed, **merged)
+
+    # --- run folders ----------------------------------------------------------------------
+    def save(self, out_dir, algo, options):
+        """Write settings.json and vocab.txt so `evaluate` can rebuild this experiment."""
+        os.makedirs(out_dir, exist_ok=True)
+        self.vocab.save(os.path.join(out_dir, "vocab.txt"))
+        with open(os.path.join(out_dir, "settings.json"), "w", encoding="utf-8") as f:
+            json.dump({"settings": self.settings.to_dict(), "algo": algo, "options": options}, f,
+                      indent=1)
+
+    @classmethod
+    def load(cls, out_dir):
+        """(experiment, algo, options) from a run folder written by `save`."""
+        path = os.path.join(out_dir, "settings.json")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path} not found: is {out_dir} a folder made by "
+                                    "`python -m metanumpy train --out ...`?")
+        with open(path, encoding="utf-8") as f:
+            saved = json.load(f)
+        vocab = Vocab.load(os.path.join(out_dir, "vocab.txt"))
+        return cls(Settings(**saved["settings"]), vocab=vocab), saved["algo"], saved["options"]

@@ -1,0 +1,99 @@
+"""The results tables of the README, from one command:
+
+    python -m metanumpy table --out results            # all families, all learners, 600 episodes
+
+For each built-in family and setting (5-way 1-shot and 5-shot; 2-way for sentiment) it
+evaluates the three baselines and meta-trains each algorithm with the same seed, then
+evaluates everyone on the *same* fixed meta-test episodes: mean accuracy with its 95%
+confidence interval, and the training time on this machine. It writes `results.md` (the
+tables) and `results.json` (every number) into `--out`, and prints the tables as it goes.
+"""
+
+import json
+import os
+import time
+
+from .experiment import Experiment
+from .meta.baselines import BowNearestCentroid, FinetuneFromScratch, PretrainThenFinetune
+from .tasks import evaluate
+from .train import load_best, train
+
+SETTINGS = {"topics": [(5, 1), (5, 5)], "crossdomain": [(5, 1), (5, 5)],
+            "sentiment": [(2, 1), (2, 5)]}
+LEARNERS = ("maml", "fomaml", "reptile", "matching", "protonet")
+BASELINES = ("bow", "scratch", "pretrain")
+LABELS = {"bow": "bag-of-words nearest centroid", "scratch": "fine-tune from scratch",
+          "pretrain": "pretrain then fine-tune (centroid)", "maml": "MAML (second order)",
+          "fomaml": "MAML (first order)", "reptile": "Reptile", "matching": "Matching Networks",
+          "protonet": "Prototypical Networks"}
+
+
+def run_baseline(name, exp, episodes):
+    start = time.perf_counter()
+    if name == "bow":
+        model = BowNearestCentroid()
+    elif name == "scratch":
+        model = FinetuneFromScratch(len(exp.vocab), exp.settings.ways, seed=exp.settings.seed)
+    else:
+        model = PretrainThenFinetune(len(exp.vocab), seed=exp.settings.seed,
+                                     max_len=exp.settings.max_len)
+        model.fit(exp.source, exp.vocab)
+    train_seconds = time.perf_counter() - start
+    return evaluate(model.predict, episodes), train_seconds
+
+
+def run_learner(algo, exp, episodes, steps, out_dir):
+    learner = exp.learner(algo)
+    history = train(learner, exp.sampler("train"), exp.episodes("val", 100), steps=steps,
+                    eval_every=max(steps // 5, 1), out_dir=out_dir, log=lambda line: None,
+                    resume=False)
+    load_best(learner, out_dir)
+    return evaluate(learner.predict, episodes), history["seconds"]
+
+
+def run(families=tuple(SETTINGS), learners=LEARNERS, baselines=BASELINES, episodes=600,
+        steps=1000, seed=0, out="results", log=print):
+    """Evaluate everything; returns {family: {setting: {name: row}}} and writes the files."""
+    os.makedirs(out, exist_ok=True)
+    table = {}
+    for family in families:
+        for ways, shots in SETTINGS[family]:
+            exp = Experiment(tasks=family, ways=ways, shots=shots, seed=seed)
+            test = exp.episodes("test", episodes)
+            setting = f"{ways}-way {shots}-shot"
+            rows = table.setdefault(family, {}).setdefault(setting, {})
+            for name in list(baselines) + list(learners):
+                if name in BASELINES:
+                    result, seconds = run_baseline(name, exp, test)
+                else:
+                    folder = os.path.join(out, "runs", f"{family}-{ways}w{shots}s-{name}")
+                    result, seconds = run_learner(name, exp, test, steps, folder)
+                rows[name] = {"mean": result.mean, "ci95": result.ci95, "n": result.n,
+                              "train_seconds": seconds}
+                log(f"{family:12s} {setting:13s} {LABELS[name]:36s} {result}  "
+                    f"(trained {seconds:.0f}s)")
+            write(table, out, episodes, steps, seed)
+    return table
+
+
+def markdown(table, episodes, steps, seed):
+    lines = [f"Mean accuracy on {episodes} fixed meta-test episodes, ± 95% CI "
+             f"(1.96 std / sqrt(n)); meta-learners trained {steps} steps (meta-batch 4), seed "
+             f"{seed}, best meta-validation model; time = training seconds on this machine."]
+    for family, settings in table.items():
+        names = list(next(iter(settings.values())))
+        lines += ["", f"**{family}**", "", "| learner | " + " | ".join(settings) + " | time |",
+                  "|---|" + "---|" * (len(settings) + 1)]
+        for name in names:
+            cells = [f"{s[name]['mean']:.1%} ± {s[name]['ci95']:.1%}" for s in settings.values()]
+            seconds = "/".join(f"{s[name]['train_seconds']:.0f}" for s in settings.values())
+            lines.append(f"| {LABELS[name]} | " + " | ".join(cells) + f" | {seconds} s |")
+    return "\n".join(lines) + "\n"
+
+
+def write(table, out, episodes, steps, seed):
+    with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as f:
+        json.dump({"episodes": episodes, "steps": steps, "seed": seed, "table": table}, f,
+                  indent=1)
+    with open(os.path.join(out, "results.md"), "w", encoding="utf-8") as f:
+        f.write(markdown(table, episodes, steps, seed))
