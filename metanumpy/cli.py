@@ -49,7 +49,8 @@ def algo_options(args):
     """The algorithm options the user set explicitly (None means: use the default)."""
     names = {"maml": ["inner_lr", "inner_steps", "eval_inner_steps", "outer_lr", "anil", "meta_sgd"],
              "fomaml": ["inner_lr", "inner_steps", "eval_inner_steps", "outer_lr", "anil"],
-             "reptile": ["inner_lr", "inner_steps", "eval_inner_steps", "outer_lr"],
+             "reptile": ["inner_lr", "inner_steps", "eval_inner_steps", "outer_lr",
+                         "inner_optimizer"],
              "matching": ["outer_lr", "temperature"], "protonet": ["outer_lr", "distance"]}
     return {n: getattr(args, n) for n in names[args.algo] if getattr(args, n) not in (None, False)}
 
@@ -131,7 +132,10 @@ def cmd_lessons(args):
         return None
     if not args.all and not args.numbers:
         raise SystemExit("lessons: name lesson numbers (e.g. `lessons 4`), or --all, or --list")
-    paths = find_lessons() if args.all else pick_lessons(args.numbers)
+    try:
+        paths = find_lessons() if args.all else pick_lessons(args.numbers)
+    except (ValueError, FileNotFoundError) as err:
+        raise SystemExit(f"lessons: {err}") from None
     results = run_lessons(paths, seed=args.seed, fast=args.fast, out_root=args.out)
     failed = [r["lesson"] for r in results if not r["ok"]]
     if failed:
@@ -170,6 +174,8 @@ def build_parser():
     p.add_argument("--eval-inner-steps", type=int, default=None, help="inner steps at test time")
     p.add_argument("--outer-lr", type=float, default=None, help="outer learning rate "
                    "(Adam; Reptile: the interpolation step size)")
+    p.add_argument("--inner-optimizer", default=None, choices=["sgd", "adam"],
+                   help="Reptile's inner optimizer (default: adam)")
     p.add_argument("--anil", action="store_true", help="MAML: adapt only the classifier head")
     p.add_argument("--meta-sgd", action="store_true", help="MAML: learn per-weight inner rates")
     p.add_argument("--temperature", type=float, default=None, help="Matching Networks cosine scale")
