@@ -7,6 +7,7 @@
     pretrain    pre-train word embeddings on unlabelled meta-training text (train --init)
     demo        a 10-second tour of the autograd engine
     lessons     run the lessons (lessons/NN_*.py) and print a table of their key numbers
+    bench       seconds per meta-training step, memory and kernel share (or --ops: per-op cost)
     assignments release / grade classroom assignments
 """
 
@@ -149,6 +150,16 @@ def cmd_demo(args):
     demo()
 
 
+def cmd_bench(args):
+    from .bench import main as bench
+
+    try:
+        return bench(args.algos, args.sizes, args.steps, args.warmup, args.inner_steps, args.json,
+                     args.backend, args.ops)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m metanumpy", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -238,6 +249,22 @@ def build_parser():
 
     p = sub.add_parser("demo", help="a short tour of the autograd engine")
     p.set_defaults(run=cmd_demo)
+
+    p = sub.add_parser("bench", help="benchmark the meta-training step (see metanumpy/bench/)",
+                       formatter_class=FORMATTER)
+    p.add_argument("--algos", default="maml,fomaml,reptile,protonet,matching",
+                   help="comma-separated algorithms")
+    p.add_argument("--sizes", default="S,M,L", help="comma-separated sizes (S, M, L)")
+    p.add_argument("--steps", type=int, default=20, help="timed meta-steps per run")
+    p.add_argument("--warmup", type=int, default=3, help="untimed meta-steps first")
+    p.add_argument("--inner-steps", default="5",
+                   help="inner SGD steps (MAML, FOMAML, Reptile); a list like 1,2,5,10 runs each")
+    p.add_argument("--json", default=None, help="also write the rows (and machine info) here")
+    p.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "strict"],
+                   help="array backend")
+    p.add_argument("--ops", action="store_true",
+                   help="instead: microseconds per op (small add, matmul), engine vs NumPy")
+    p.set_defaults(run=cmd_bench)
     return parser
 
 
