@@ -22,7 +22,7 @@ from .text import Vocab
 ALGO_DEFAULTS = {
     "maml": dict(inner_lr=0.5, inner_steps=3, outer_lr=3e-3),
     "fomaml": dict(inner_lr=0.5, inner_steps=3, outer_lr=3e-3),
-    "reptile": dict(inner_optimizer="adam", inner_lr=1e-2, inner_steps=5, eval_inner_steps=10,
+    "reptile": dict(inner_optimizer="adam", inner_lr=3e-2, inner_steps=5, eval_inner_steps=10,
                     outer_lr=1.0),
     "matching": dict(outer_lr=3e-3),
     "protonet": dict(outer_lr=3e-3),

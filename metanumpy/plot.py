@@ -171,3 +171,28 @@ def xy_plot(x, ys, path, title, xlabel, ylabel):
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     return _save(fig, path)
+
+
+def attention_heatmap(weights, path, title, row_labels=None, col_labels=None):
+    """Attention weights (n_query, n_support) as a heatmap (each row sums to 1).
+
+    weights: one matrix, or a list of (matrix, subtitle) for side-by-side panels sharing one
+    colour scale. row_labels / col_labels name the queries and the support texts (e.g. their
+    episode labels).
+    """
+    panels = weights if isinstance(weights, list) else [(weights, None)]
+    matrices = [np.asarray(m, dtype=float) for m, _ in panels]
+    top = max(m.max() for m in matrices)
+    rows, cols = matrices[0].shape
+    fig, axes = plt.subplots(1, len(panels), squeeze=False,
+                             figsize=(1.2 + (0.5 * cols + 1.5) * len(panels), 1.5 + 0.25 * rows))
+    for ax, matrix, (_, subtitle) in zip(axes[0], matrices, panels):
+        image = ax.imshow(matrix, vmin=0.0, vmax=top, cmap="viridis", aspect="auto")
+        ax.set(xlabel="support text", ylabel="query text", title=subtitle or "")
+        if col_labels is not None:
+            ax.set_xticks(range(cols), [str(c) for c in col_labels], fontsize="small")
+        if row_labels is not None:
+            ax.set_yticks(range(rows), [str(r) for r in row_labels], fontsize="small")
+        fig.colorbar(image, ax=ax, label="attention weight")
+    fig.suptitle(title)
+    return _save(fig, path)

@@ -58,11 +58,63 @@ def check_04(v):
         assert 0.0 <= v[key] <= 1.0 and v[f"{key}_ci95"] >= 0.0
 
 
+def accuracies_are_fractions(v, keys):
+    for key in keys:
+        assert 0.0 <= v[key] <= 1.0 and 0.0 <= v[f"{key}_ci95"] <= 1.0, key
+
+
+def check_05(v):
+    assert v["hand_vs_library"] < 1e-5    # the hand-written outer step is Reptile.meta_train_step
+    assert v["outer_step_size"] > 1e-4    # ... and that step did move the weights
+    assert v["reptile_seconds_per_step"] > 0 and v["fomaml_seconds_per_step"] > 0
+    accuracies_are_fractions(v, ["reptile", "fomaml", "bow", "finetune"])
+
+
+def check_06(v):
+    assert v["attention_row_sum_error"] < 1e-5 and v["probs_row_sum_error"] < 1e-5
+    assert v["attention_hand_vs_library"] < 1e-5 and v["probs_hand_vs_library"] < 1e-5
+    assert v["max_weight_tau10"] > v["max_weight_tau1"]  # a higher temperature sharpens
+    accuracies_are_fractions(v, ["matching_tau10", "matching_tau1", "bow", "pretrain"])
+
+
+def check_07(v):
+    assert v["prototypes_hand_vs_library"] < 1e-5   # prototypes are the class means
+    assert v["logits_hand_vs_library"] < 1e-4       # logits are -squared distances
+    assert v["linear_vs_distance"] < 1e-4           # ... a linear classifier in disguise
+    assert v["separation_before"] > 0 and v["separation_after"] > 0
+    accuracies_are_fractions(v, [f"{m}_{k}shot" for m in ("protonet", "bow", "pretrain")
+                                 for k in (1, 5)])
+
+
+def check_08(v):
+    for family in ("topics", "crossdomain"):
+        assert v[f"{family}_embeddings_bytes"] > 0 and v[f"{family}_loaded_rows"] > 0
+        accuracies_are_fractions(v, [f"{family}_{k}" for k in (
+            "bow", "supervised", "random_untrained", "skipgram_untrained", "protonet_random",
+            "protonet_skipgram")])
+    assert v["crossdomain_unknown_test"] > v["crossdomain_unknown_train"]  # a domain shift
+
+
+def check_09(v):
+    maml = [v[f"maml_memory_{k}_steps"] for k in (1, 2, 5, 10)]
+    assert maml == sorted(maml) and maml[-1] > maml[0]     # memory grows with inner steps
+    assert maml[-1] > v["fomaml_memory_10_steps"]          # and exceeds first order
+    for algo in ("maml", "fomaml", "reptile", "matching", "protonet"):
+        assert v[f"{algo}_seconds_per_step"] > 0
+    accuracies_are_fractions(v, [f"{m}_{k}shot" for k in (1, 2, 5, 10) for m in (
+        "maml", "fomaml", "reptile", "matching", "protonet", "pretrained", "bow_centroid")])
+
+
 CHECKS = {
     "01_autograd": check_01,
     "02_text_encoder": check_02,
     "03_episodes_and_baselines": check_03,
     "04_maml": check_04,
+    "05_reptile": check_05,
+    "06_matching_networks": check_06,
+    "07_prototypical_networks": check_07,
+    "08_pretraining_and_meta_learning": check_08,
+    "09_comparison": check_09,
 }
 
 

@@ -128,9 +128,9 @@ def test_reptile_outer_step_is_the_interpolation_formula(float64):
     theta = {n: p.numpy().copy() for n, p in learner.model.named_parameters()}
 
     def by_hand(ep):
-        from metanumpy.meta.reptile import _joint
+        from metanumpy.meta.reptile import whole_episode
 
-        ids, mask = _joint(ep)
+        ids, mask = whole_episode(ep)
         labels = np.concatenate([ep.support_labels, ep.query_labels])
         phi = {n: mn.tensor(v, requires_grad=True) for n, v in theta.items()}
         for _ in range(2):

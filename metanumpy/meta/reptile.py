@@ -64,7 +64,7 @@ class Reptile(MetaLearner):
 
     def train_on_task(self, episode):
         """k inner steps on all of a training episode's examples (support and query)."""
-        ids, mask = _joint(episode)
+        ids, mask = whole_episode(episode)
         labels = np.concatenate([episode.support_labels, episode.query_labels])
         return self.finetune(ids, mask, labels, self.inner_steps)
 
@@ -112,7 +112,7 @@ def _inner_update(kind, g, moments, t, lr, betas=(0.9, 0.999), eps=1e-8):
     return lr * m_hat / (B.xp.sqrt(v_hat) + eps), (m, v)
 
 
-def _joint(episode):
+def whole_episode(episode):
     """Support and query of an episode stacked into one padded batch."""
     width = max(episode.support_ids.shape[1], episode.query_ids.shape[1])
 
