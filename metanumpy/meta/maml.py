@@ -20,10 +20,24 @@ Options:
 """
 
 from .. import backend as B
-from ..autograd import no_grad
+from ..autograd import Function, no_grad
 from ..autograd.functional import cross_entropy
 from ..nn import Parameter
 from .learner import MetaLearner, adapt
+
+
+class FirstOrderLink(Function):
+    """A Tensor with the value of phi whose gradient goes to theta unchanged: the first-order
+    approximation d phi / d theta = I, as one graph node."""
+
+    def __init__(self, phi):
+        self.phi = phi
+
+    def forward(self, theta):
+        return self.phi
+
+    def backward(self, g, out):
+        return (g,)
 
 
 class MAML(MetaLearner):
@@ -62,8 +76,16 @@ class MAML(MetaLearner):
     def fast_weights(self, episode, steps, create_graph):
         """Adapt on the support set: the fast weights phi after `steps` SGD steps."""
         lr = self.lrs if self.meta_sgd else self.inner_lr
-        return adapt(self.model, self.adapted_parameters(), episode.support_ids,
-                     episode.support_mask, episode.support_labels, steps, lr, create_graph)
+        theta = self.adapted_parameters()
+        if create_graph or self.meta_sgd:
+            return adapt(self.model, theta, episode.support_ids, episode.support_mask,
+                         episode.support_labels, steps, lr, create_graph)
+        # First order: adapt a detached copy, so no inner step stays in the graph (memory
+        # stays flat in the number of steps), then link phi to theta with d phi/d theta = I.
+        start = {n: p.detach().requires_grad_() for n, p in theta.items()}
+        phi = adapt(self.model, start, episode.support_ids, episode.support_mask,
+                    episode.support_labels, steps, lr)
+        return {n: FirstOrderLink(phi[n].data)(theta[n]) for n in theta}
 
     def episode_loss(self, episode):
         fast = self.fast_weights(episode, self.inner_steps, create_graph=not self.first_order)
