@@ -22,6 +22,9 @@ import os
 
 import numpy as np
 
+from . import rowsparse
+from .rowsparse import RowSparse
+
 xp = np
 """The array namespace of the current backend (numpy, cupy or the strict stand-in)."""
 
@@ -98,6 +101,8 @@ def to_numpy(array):
     """The one exit to the host: a NumPy copy (or view) of any backend array or scalar."""
     if isinstance(array, np.ndarray):
         return array
+    if isinstance(array, RowSparse):
+        return array.dense()
     if hasattr(array, "to_host"):  # the strict stand-in
         return array.to_host()
     if hasattr(array, "get"):  # cupy.ndarray
@@ -120,15 +125,14 @@ def asarray(obj, dtype=None):
 
 
 def is_array(obj):
-    """True for an array of any backend (NumPy, CuPy, strict)."""
-    return isinstance(obj, np.ndarray) or hasattr(obj, "__cuda_array_interface__") or hasattr(
-        obj, "to_host"
-    )
+    """True for an array of any backend (NumPy, CuPy, strict, and NumPy's RowSparse tables)."""
+    return isinstance(obj, (np.ndarray, RowSparse)) or hasattr(
+        obj, "__cuda_array_interface__") or hasattr(obj, "to_host")
 
 
 def array_kind(array):
     """A short name of the library that owns `array`: 'numpy', 'cupy' or 'strict'."""
-    if isinstance(array, np.ndarray):
+    if isinstance(array, (np.ndarray, RowSparse)):
         return "numpy"
     if hasattr(array, "to_host"):
         return "strict"
@@ -146,6 +150,21 @@ def scatter_add(target, index, values):
     else:
         xp.scatter_add(target, index, values)
     return target
+
+
+def rows_table(n, rows, values):
+    """An (n, ...) array that is zero except `table[rows] = values` (`rows` distinct).
+
+    This is the gradient of a row lookup. On NumPy, for a large table of which it sets few
+    rows, it is a `RowSparse` that stores only those rows (see rowsparse.py); otherwise, and on
+    the other backends, a dense array.
+    """
+    shape = (n,) + tuple(values.shape[1:])
+    if xp is np:
+        return rowsparse.rows_table(shape, rows, values)
+    table = xp.zeros(shape, dtype=values.dtype)
+    table[rows] = values
+    return table
 
 
 def rng(seed):

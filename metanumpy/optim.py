@@ -12,11 +12,14 @@ Two kinds of update live here, and the difference matters:
 Parameters whose `.grad` is None (unused this step) are skipped by the optimizers.
 """
 
+import math
+
 import numpy as np
 
 from . import backend as B
 from .autograd import ops
 from .autograd.tensor import Function, Tensor
+from .rowsparse import dense
 
 
 class Optimizer:
@@ -53,7 +56,7 @@ class Optimizer:
         self.steps += 1
         for i, p in enumerate(self.params):
             if p.grad is not None:
-                p.data = self._update(i, p.data, p.grad.data)
+                p.data = dense(self._update(i, p.data, p.grad.data))
 
     def _update(self, i, p, g):
         raise NotImplementedError(f"{type(self).__name__} must define _update(i, p, g)")
@@ -140,12 +143,21 @@ class Adam(Optimizer):
         m, v = self.state["m"][i], self.state["v"][i]
         if m is None:
             m, v = B.xp.zeros(p.shape, dtype=p.dtype), B.xp.zeros(p.shape, dtype=p.dtype)
-        m = self.beta1 * m + (1.0 - self.beta1) * g
-        v = self.beta2 * v + (1.0 - self.beta2) * (g * g)
-        self.state["m"][i], self.state["v"][i] = m, v
-        m_hat = m / (1.0 - self.beta1**self.steps)
-        v_hat = v / (1.0 - self.beta2**self.steps)
-        return p - self.lr * m_hat / (B.xp.sqrt(v_hat) + self.eps)
+            self.state["m"][i], self.state["v"][i] = m, v
+        # The moments are the optimizer's own arrays, so they are updated in place, and the
+        # step is built in one temporary array: on a large embedding table every full-size
+        # pass counts, and a fresh array costs more than a pass over an existing one.
+        m *= self.beta1
+        m += (1.0 - self.beta1) * g
+        v *= self.beta2
+        v += (1.0 - self.beta2) * (g * g)
+        # lr * m_hat / (sqrt(v_hat) + eps) = lr * sqrt(c2) / c1 * m / (sqrt(v) + eps * sqrt(c2))
+        c1, c2 = 1.0 - self.beta1**self.steps, 1.0 - self.beta2**self.steps
+        step = B.xp.sqrt(v)
+        step += self.eps * math.sqrt(c2)
+        B.xp.divide(m, step, out=step)
+        step *= self.lr * math.sqrt(c2) / c1
+        return p - step
 
 
 def clip_grad_norm(params, max_norm):
@@ -178,12 +190,14 @@ class SGDUpdate(Function):
     name = "sgd_step"
 
     def forward(self, p, g, lr):
+        # for a row-sparse embedding gradient g, only g's rows of p change (rowsparse.py)
         return p - lr * g
 
     def backward(self, grad_out, out):
         p, g, lr = self.inputs
         grad_p = grad_out if p.requires_grad else None
-        grad_g = grad_out * ops.neg(lr) if g.requires_grad else None
+        minus_lr = ops.neg(lr) if lr.requires_grad else Tensor(-lr.data)  # a constant: no op
+        grad_g = grad_out * minus_lr if g.requires_grad else None
         grad_lr = ops.sum_to(ops.neg(grad_out * g), lr.shape) if lr.requires_grad else None
         return grad_p, grad_g, grad_lr
 

@@ -1,12 +1,15 @@
 """Composite ops built from the primitives: softmax, losses, similarities, pooling.
 
-None of these needs its own backward: each is a short expression of differentiable
+Most of these need no backward of their own: each is a short expression of differentiable
 primitives, so its gradient (of any order) comes for free. Where a naive formula is
-unstable, the stable primitive (`log_softmax`, `logsumexp`) does the delicate part.
+unstable, the stable primitive (`log_softmax`, `logsumexp`) does the delicate part. The hot
+ones of meta-training (cross-entropy, nll, l2 normalisation, the embedding bag) check their
+inputs here and then run as one fused op from `fused.py`, which gives the same numbers.
 """
 
 from .. import backend as B
-from . import ops
+from . import fused, ops
+from .fused import bag_sum, cross_entropy_loss, nll_loss
 from .ops import as_tensor, log_softmax, logsumexp  # noqa: F401  (re-exported)
 from .tensor import Tensor
 
@@ -35,22 +38,28 @@ def one_hot(labels, n_classes, dtype=None):
     return Tensor(eye[labels])
 
 
+def _labels_in_range(labels, n_classes, op):
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
+        raise ValueError(
+            f"{op}: labels must lie in 0..{n_classes - 1}, "
+            f"got {int(labels.min())}..{int(labels.max())}"
+        )
+
+
 def nll(log_probs, labels):
     """Mean negative log-likelihood of integer `labels` under rows of `log_probs`."""
     log_probs = as_tensor(log_probs)
     labels = _labels(labels, log_probs, "nll")
-    n, c = log_probs.shape
-    if n and (int(labels.min()) < 0 or int(labels.max()) >= c):
-        raise ValueError(f"nll: labels must lie in 0..{c - 1}, got {int(labels.min())}..{int(labels.max())}")
-    picked = log_probs * one_hot(labels, c, log_probs.dtype)
-    return -ops.sum(picked) * (1.0 / n)
+    _labels_in_range(labels, log_probs.shape[1], "nll")
+    return nll_loss(log_probs, labels)
 
 
 def cross_entropy(logits, labels):
-    """Mean cross-entropy of integer `labels`: nll(log_softmax(logits))."""
+    """Mean cross-entropy of integer `labels`: nll(log_softmax(logits)), as one fused op."""
     logits = as_tensor(logits)
-    _labels(labels, logits, "cross_entropy")
-    return nll(log_softmax(logits, axis=-1), labels)
+    labels = _labels(labels, logits, "cross_entropy")
+    _labels_in_range(labels, logits.shape[1], "cross_entropy")
+    return cross_entropy_loss(logits, labels)
 
 
 def accuracy(logits, labels):
@@ -62,8 +71,7 @@ def accuracy(logits, labels):
 
 def l2_normalize(x, axis=-1, eps=1e-8):
     """$x / \\sqrt{|x|^2 + \\epsilon}$: unit length, and safe (zero, finite gradient) at x = 0."""
-    x = as_tensor(x)
-    return x / ops.sqrt(ops.sum(x * x, axis, keepdims=True) + eps)
+    return fused.l2_normalize(as_tensor(x), axis, eps)  # one op; its backward has five
 
 
 def cosine_similarity(a, b, eps=1e-8):
@@ -71,7 +79,7 @@ def cosine_similarity(a, b, eps=1e-8):
     a, b = as_tensor(a), as_tensor(b)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise ValueError(f"cosine_similarity: expected (n, d) and (m, d), got {a.shape} and {b.shape}")
-    return ops.matmul(l2_normalize(a, eps=eps), ops.swap_last(l2_normalize(b, eps=eps)))
+    return ops.matmul(l2_normalize(a, eps=eps), l2_normalize(b, eps=eps), transpose_b=True)
 
 
 def pairwise_sq_dists(a, b):
@@ -103,15 +111,47 @@ def masked_mean(x, mask, axis=1):
     return ops.sum(x * Tensor(weights), axis=axis)
 
 
-def embedding(table, ids):
-    """Rows of the (vocab, dim) `table` for integer `ids` of any shape -> ids.shape + (dim,)."""
+def _table_and_ids(table, ids, op):
     table = as_tensor(table)
     if table.ndim != 2:
-        raise ValueError(f"embedding: the table must be (vocab, dim), got {table.shape}")
-    ids_data = B.asarray(ids.data if isinstance(ids, Tensor) else ids)
-    if ids_data.size and (int(ids_data.min()) < 0 or int(ids_data.max()) >= table.shape[0]):
+        raise ValueError(f"{op}: the table must be (vocab, dim), got {table.shape}")
+    ids = B.asarray(ids.data if isinstance(ids, Tensor) else ids)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"{op}: ids must be integers, not {ids.dtype}")
+    if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= table.shape[0]):
         raise ValueError(
-            f"embedding: ids must lie in 0..{table.shape[0] - 1}, "
-            f"got {int(ids_data.min())}..{int(ids_data.max())}"
+            f"{op}: ids must lie in 0..{table.shape[0] - 1}, got {int(ids.min())}..{int(ids.max())}"
         )
-    return ops.take_rows(table, ids_data)
+    return table, ids
+
+
+def embedding(table, ids):
+    """Rows of the (vocab, dim) `table` for integer `ids` of any shape -> ids.shape + (dim,)."""
+    table, ids = _table_and_ids(table, ids, "embedding")
+    return ops.take_rows(table, ids)
+
+
+def embedding_bag(table, ids, weights):
+    """Weighted sums of embeddings: $out_b = \\sum_t w_{bt}\\, E[ids_{bt}]$ -> (batch, dim).
+
+    ids: (batch, time) integers; weights: a constant (batch, time) array. The U distinct rows
+    the batch uses are taken from the table once (`take_distinct_rows`), and a fused op sums
+    them per text (`bag_sum`). So the gradient with respect to the table has U rows, stored
+    row-sparse, and no (batch, time, dim) array is kept for the backward pass.
+    """
+    table, ids = _table_and_ids(table, ids, "embedding_bag")
+    weights = B.asarray(weights.data if isinstance(weights, Tensor) else weights, dtype=table.dtype)
+    if ids.ndim != 2 or tuple(weights.shape) != tuple(ids.shape):
+        raise ValueError(
+            f"embedding_bag: expected ids and weights of the same shape (batch, time), "
+            f"got {tuple(ids.shape)} and {tuple(weights.shape)}"
+        )
+    rows, where = ops.distinct_rows(ids, table.shape[0])
+    return bag_sum(ops.take_distinct_rows(table, rows), where, weights)
+
+
+def embedding_mean(table, ids, mask):
+    """The masked mean of the embeddings of `ids` (batch, time) -> (batch, dim), in one step:
+    `masked_mean(embedding(table, ids), mask)`, computed by `embedding_bag`."""
+    mask = B.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=B.default_float)
+    return embedding_bag(table, ids, mask / B.xp.maximum(mask.sum(axis=1, keepdims=True), 1))

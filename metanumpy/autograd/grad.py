@@ -6,10 +6,13 @@ returns d(outputs)/d(inputs), weighted by `grad_outputs` (a vector-Jacobian prod
 
 How it works, in three passes over the graph:
 
-1. list the nodes reachable from `outputs` in topological order (inputs of an op first);
+1. list the nodes reachable from `outputs`, oldest first. Every Tensor has a creation number,
+   and an op's inputs are always older than its output, so creation order is a topological
+   order. Nodes older than all of `inputs` cannot lead to them and are not visited: in MAML's
+   inner loop that skips the whole history behind the fast weights;
 2. keep only the nodes that lie on a path to one of `inputs` (no work elsewhere);
 3. walk that list backwards: each node's op turns the node's gradient into gradients for the
-   op's inputs, which are summed where paths meet.
+   op's inputs, which are summed (once, `add_n`) where paths meet.
 
 Why gradients of gradients work: each op's `backward` is written with Tensor ops. With
 `create_graph=True` those ops are *recorded*, so the gradient returned is a Tensor with a
@@ -19,6 +22,7 @@ is recorded and the results are plain detached Tensors (the fast first-order pat
 """
 
 from .. import backend as B
+from .ops import add_n
 from .tensor import Tensor, no_grad
 
 
@@ -26,24 +30,26 @@ def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
-def _topological_order(outputs):
-    """Nodes that require grad, each after the inputs of the op that made it."""
-    order, visited = [], set()
-    stack = [(t, False) for t in outputs if t.requires_grad]
+def _graph(outputs, oldest=0):
+    """The nodes that require grad reachable from `outputs`, oldest first (a topological
+    order), leaving out nodes created before `oldest` (with everything behind them).
+    Tensors hash by identity, so they go into sets and dicts as they are."""
+    seen = set()
+    stack = [t for t in outputs if t.requires_grad]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+        node = stack.pop()
+        if node in seen:
             continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
+        seen.add(node)
         if node._op is not None:
             for parent in node._op.inputs:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
-    return order
+                if parent.requires_grad and parent._birth >= oldest and parent not in seen:
+                    stack.append(parent)
+    return sorted(seen, key=_birth)
+
+
+def _birth(node):
+    return node._birth
 
 
 def _seed_gradients(outputs, grad_outputs):
@@ -74,37 +80,47 @@ def _seed_gradients(outputs, grad_outputs):
 
 def _backpropagate(outputs, seeds, targets, create_graph):
     """Gradients of `outputs` (seeded with `seeds`) for every node in `targets` it reaches."""
-    order = _topological_order(outputs)
+    order = _graph(outputs, oldest=min(t._birth for t in targets))
     # keep the nodes that depend on a target: gradients only need to flow through those
-    on_path = {id(t) for t in targets}
+    wanted = set(targets)
+    through = set()  # nodes with an op input that depends on a target
     for node in order:
-        if node._op is not None and any(id(p) in on_path for p in node._op.inputs):
-            on_path.add(id(node))
+        if node._op is not None:
+            for parent in node._op.inputs:
+                if parent in wanted or parent in through:
+                    through.add(node)
+                    break
+    on_path = wanted | through
 
-    grads = {}
+    # A node's gradient arrives in pieces, one per path through it. The walk reaches a node
+    # only after all of its users, so by then every piece is in: they are summed once (add_n).
+    pieces = {}
     for out, g in zip(outputs, seeds):
         if out.requires_grad:
-            grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
+            pieces.setdefault(out, []).append(g)
 
+    grads = {}
     recorder = _nothing() if create_graph else no_grad()
     with recorder:
         for node in reversed(order):
-            g = grads.get(id(node))
-            if g is None or node._op is None or id(node) not in on_path:
+            parts = pieces.pop(node, None)
+            if parts is None or node not in on_path:
                 continue
+            g = parts[0] if len(parts) == 1 else add_n(parts)
+            if node in wanted:
+                grads[node] = g
+            if node not in through:
+                continue  # a leaf, or a target that depends on no other target
             op = node._op
-            if not any(id(p) in on_path for p in op.inputs):
-                continue
             for parent, pg in zip(op.inputs, op.backward(g, node)):
-                if pg is None or id(parent) not in on_path:
+                if pg is None or parent not in on_path:
                     continue
-                if pg.shape != parent.shape:
+                if pg.data.shape != parent.data.shape:
                     raise RuntimeError(
                         f"{op.op_name()}.backward returned a gradient of shape {pg.shape} "
                         f"for an input of shape {parent.shape}"
                     )
-                key = id(parent)
-                grads[key] = grads[key] + pg if key in grads else pg
+                pieces.setdefault(parent, []).append(pg)
     return grads
 
 
@@ -142,7 +158,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
     grads = _backpropagate(outputs, seeds, inputs, create_graph)
     result = []
     for i, x in enumerate(inputs):
-        g = grads.get(id(x))
+        g = grads.get(x)
         if g is None:
             if not allow_unused:
                 raise ValueError(
@@ -160,9 +176,9 @@ def backward(output, grad_output=None):
     seeds = _seed_gradients([output], None if grad_output is None else [grad_output])
     if not output.requires_grad:
         raise ValueError("backward: the output does not depend on any tensor that requires grad")
-    leaves = [t for t in _topological_order([output]) if t._op is None]
+    leaves = [t for t in _graph([output]) if t._op is None]
     grads = _backpropagate([output], seeds, leaves, create_graph=False)
     for leaf in leaves:
-        g = grads.get(id(leaf))
+        g = grads.get(leaf)
         if g is not None:
             leaf.grad = g.detach() if leaf.grad is None else Tensor(leaf.grad.data + g.data)

@@ -8,14 +8,20 @@ its derivative is zero almost everywhere.
 
 The primitives come in adjoint pairs, each the other's backward:
 broadcast_to <-> sum, reshape <-> reshape, transpose <-> transpose (inverse permutation),
-getitem (gather) <-> index_add (scatter-add). Elementwise math and matmul complete the set;
-everything else (mean, softmax, cross-entropy, distances, ...) is built from these in
-`functional.py`, except two fused, numerically stable ops here: logsumexp and log_softmax.
+getitem (gather) <-> index_add (scatter-add), take_distinct_rows <-> scatter_rows (the
+embedding lookup, whose gradient is row-sparse). Elementwise math, matmul (with transpose
+flags, so that its backward needs no transpose op) and add_n (the sum of many) complete the
+set; everything else (mean, softmax, distances, ...) is built from these in `functional.py`,
+except two fused, numerically stable ops here, logsumexp and log_softmax, and the fused ops
+of `fused.py` (cross-entropy, nll, embedding bag, l2 normalisation).
 """
+
+import math
 
 import numpy as np
 
 from .. import backend as B
+from ..rowsparse import add_all
 from .tensor import Function, Tensor
 
 
@@ -95,7 +101,9 @@ class Add(Function):
 
     def backward(self, g, out):
         a, b = self.inputs
-        return sum_to(g, a.shape), sum_to(g, b.shape)
+        ga = sum_to(g, a.shape) if a.requires_grad else None
+        gb = sum_to(g, b.shape) if b.requires_grad else None
+        return ga, gb
 
 
 class Sub(Function):
@@ -104,7 +112,9 @@ class Sub(Function):
 
     def backward(self, g, out):
         a, b = self.inputs
-        return sum_to(g, a.shape), sum_to(neg(g), b.shape)
+        ga = sum_to(g, a.shape) if a.requires_grad else None
+        gb = sum_to(neg(g), b.shape) if b.requires_grad else None
+        return ga, gb
 
 
 class Mul(Function):
@@ -131,12 +141,36 @@ class Div(Function):
         return ga, gb
 
 
+class AddN(Function):
+    """$a_1 + a_2 + \\dots + a_k$ for same-shape inputs, as one op.
+
+    `grad` uses it to sum the gradient contributions that meet at a node: one recorded op
+    instead of k - 1, and row-sparse embedding gradients merged in one pass.
+    """
+
+    def forward(self, *arrays):
+        return add_all(arrays)
+
+    def backward(self, g, out):
+        return (g,) * len(self.inputs)
+
+
+def add_n(tensors):
+    """The sum of a list of same-shape Tensors."""
+    tensors = [as_tensor(t) for t in tensors]
+    if len({t.shape for t in tensors}) > 1:
+        raise ValueError(f"add_n: shapes differ: {', '.join(str(t.shape) for t in tensors)}")
+    return tensors[0] if len(tensors) == 1 else AddN()(*tensors)
+
+
 def _binary(op_class, op_name):
     def apply(a, b):
         a, b = _pair(a, b)
-        if a.shape != b.shape:
-            _broadcast_shape(op_name, a, b)
-        return op_class()(a, b)
+        try:
+            return op_class()(a, b)
+        except ValueError:
+            _broadcast_shape(op_name, a, b)  # shapes that cannot broadcast: say so clearly
+            raise
 
     apply.__name__ = op_name
     apply.__doc__ = f"Elementwise {op_name} with NumPy broadcasting."
@@ -371,7 +405,7 @@ def mean(a, axis=None, keepdims=False):
     """Mean over `axis`: sum divided by the number of summed elements."""
     a = as_tensor(a)
     axes = _axes(axis, a.ndim)
-    count = int(np.prod([a.shape[i] for i in axes])) if axes else 1
+    count = math.prod(a.shape[i] for i in axes)
     return sum(a, axes, keepdims) * (1.0 / (count or 1))
 
 
@@ -428,7 +462,7 @@ def reshape(a, shape):
     shape = tuple(int(s) for s in shape)
     if shape == a.shape:
         return a
-    known = int(np.prod([s for s in shape if s != -1]))
+    known = math.prod(s for s in shape if s != -1)
     if shape.count(-1) > 1 or (
         -1 not in shape and known != a.size or -1 in shape and (known == 0 or a.size % known)
     ):
@@ -449,51 +483,74 @@ def transpose(a, axes=None):
     return Transpose(axes)(a)
 
 
-def swap_last(a):
-    """Transpose the last two axes (the matrix transpose of a batch of matrices)."""
-    axes = list(range(a.ndim))
-    axes[-1], axes[-2] = axes[-2], axes[-1]
-    return transpose(a, axes)
-
-
 # --- matrix product -------------------------------------------------------------------------
 
 
 class MatMul(Function):
-    """$C = A B$; dA = dC B^T, dB = A^T dC (summed over broadcast batch dimensions)."""
+    """$C = op(A)\\, op(B)$, where op is the identity or, with a flag, the transpose of the last
+    two axes (like BLAS's gemm, which reads a transposed operand in place, without a copy).
+
+    $d\\,op(A) = dC\\, op(B)^T$ and $d\\,op(B) = op(A)^T dC$ (summed over broadcast batch
+    dimensions) are products of the same kind, so the backward pass needs no transpose op.
+    """
+
+    def __init__(self, transpose_a=False, transpose_b=False):
+        self.transpose_a, self.transpose_b = transpose_a, transpose_b
 
     def forward(self, a, b):
-        return a @ b
+        return (a.swapaxes(-1, -2) if self.transpose_a else a) @ (
+            b.swapaxes(-1, -2) if self.transpose_b else b)
 
     def backward(self, g, out):
         a, b = self.inputs
-        ga = sum_to(matmul(g, swap_last(b)), a.shape) if a.requires_grad else None
-        gb = sum_to(matmul(swap_last(a), g), b.shape) if b.requires_grad else None
+        ta, tb = self.transpose_a, self.transpose_b
+        ga = gb = None
+        if a.requires_grad:  # dA = dC op(B)^T, or its transpose op(B) dC^T when A was transposed
+            ga = sum_to(_product(b, g, tb, True) if ta else _product(g, b, False, not tb), a.shape)
+        if b.requires_grad:  # dB = op(A)^T dC, or its transpose dC^T op(A) when B was transposed
+            gb = sum_to(_product(g, a, True, ta) if tb else _product(a, g, not ta, False), b.shape)
         return ga, gb
 
 
-def matmul(a, b):
-    """Matrix product, 2-D or batched (leading dimensions broadcast); 1-D operands as in NumPy."""
+def _product(a, b, transpose_a, transpose_b):
+    return MatMul(transpose_a, transpose_b)(a, b)
+
+
+def matmul(a, b, transpose_a=False, transpose_b=False):
+    """Matrix product op(a) @ op(b), 2-D or batched (leading dimensions broadcast).
+
+    `transpose_a` / `transpose_b` swap the last two axes of that operand first (no copy is
+    made). 1-D operands behave as in NumPy (and take no flags).
+    """
     a, b = _pair(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: scalars are not allowed (shapes {a.shape} and {b.shape}); use *")
-    rows = b.shape[-2] if b.ndim > 1 else b.shape[0]
-    if a.shape[-1] != rows:
+    if (a.ndim == 1 and transpose_a) or (b.ndim == 1 and transpose_b):
         raise ValueError(
-            f"matmul: shapes {a.shape} and {b.shape} do not align "
-            f"({a.shape[-1]} columns vs {rows} rows)"
+            f"matmul: a 1-D operand cannot be transposed (shapes {a.shape} and {b.shape})")
+    columns = a.shape[-2] if transpose_a else a.shape[-1]
+    rows = b.shape[0] if b.ndim == 1 else b.shape[-1] if transpose_b else b.shape[-2]
+    if columns != rows:
+        flags = " (a transposed)" if transpose_a else ""
+        flags += " (b transposed)" if transpose_b else ""
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape}{flags} do not align "
+            f"({columns} columns vs {rows} rows)"
         )
     if a.ndim == 1:  # a row vector (1, k) whose row axis is dropped again
-        return reshape(matmul(reshape(a, (1, -1)), b), b.shape[:-2] + b.shape[-1:] if b.ndim > 1 else ())
+        out = matmul(reshape(a, (1, -1)), b, transpose_b=transpose_b)
+        return reshape(out, out.shape[:-2] + out.shape[-1:] if b.ndim > 1 else ())
     if b.ndim == 1:  # a column vector (k, 1) whose column axis is dropped again
-        return reshape(matmul(a, reshape(b, (-1, 1))), a.shape[:-1])
-    try:
-        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            f"matmul: batch dimensions of {a.shape} and {b.shape} cannot be broadcast"
-        ) from None
-    return MatMul()(a, b)
+        return reshape(matmul(a, reshape(b, (-1, 1)), transpose_a=transpose_a), a.shape[:-2] + (
+            a.shape[-1] if transpose_a else a.shape[-2],))
+    if a.ndim > 2 or b.ndim > 2:
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ValueError(
+                f"matmul: batch dimensions of {a.shape} and {b.shape} cannot be broadcast"
+            ) from None
+    return MatMul(transpose_a, transpose_b)(a, b)
 
 
 # --- indexing: gather and scatter-add --------------------------------------------------------
@@ -562,15 +619,70 @@ def index_add(values, index, shape):
     return IndexAdd(_clean_index(index), tuple(shape))(as_tensor(values))
 
 
+class TakeRows(Function):
+    """`table[rows]` for sorted, distinct integer `rows`: the rows a lookup uses."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def forward(self, table):
+        return table[self.rows]
+
+    def backward(self, g, out):
+        return (scatter_rows(g, self.rows, self.inputs[0].shape[0]),)
+
+
+class ScatterRows(Function):
+    """An (n, ...) table, zero except at the distinct `rows`, which hold `values`.
+
+    The adjoint of TakeRows. On NumPy the table is a RowSparse that stores only those rows
+    (`backend.rows_table`), so an embedding gradient costs its used rows, not the vocabulary.
+    """
+
+    def __init__(self, rows, n):
+        self.rows, self.n = rows, n
+
+    def forward(self, values):
+        return B.rows_table(self.n, self.rows, values)
+
+    def backward(self, g, out):
+        return (take_distinct_rows(g, self.rows),)
+
+
+def take_distinct_rows(table, rows):
+    """`table[rows]` for a sorted array of distinct row numbers (as `distinct_rows` gives)."""
+    return TakeRows(rows)(as_tensor(table))
+
+
+def scatter_rows(values, rows, n):
+    """An (n, ...) table with `values` at the distinct `rows` and zeros elsewhere."""
+    return ScatterRows(rows, n)(as_tensor(values))
+
+
+def distinct_rows(ids, n):
+    """(rows, where) for an integer array `ids` with values in 0..n-1: the sorted distinct
+    values, and for each entry of `ids` its position among them (`ids == rows[where]`).
+
+    Marks the ids in a length-n table and counts: no sort (`unique` would sort).
+    """
+    present = B.xp.zeros(n, dtype=bool)
+    present[ids] = True
+    position = B.xp.cumsum(present) - 1
+    return present.nonzero()[0], position[ids]
+
+
 def take_rows(table, ids):
     """Rows of `table` picked by an integer array `ids` of any shape: `table[ids]`.
 
-    This is an embedding lookup; its gradient scatter-adds into the used rows only.
+    This is an embedding lookup, done in two steps: take the distinct rows the ids use, then
+    index those. Its gradient scatter-adds into that small table, which becomes the used rows
+    of the full gradient.
     """
     ids = B.asarray(ids.data if isinstance(ids, Tensor) else ids)
     if ids.dtype.kind not in "iu":
         raise TypeError(f"embedding: ids must be integers, not {ids.dtype}")
-    return getitem(table, ids)
+    rows, where = distinct_rows(ids, table.shape[0])
+    return getitem(take_distinct_rows(table, rows), where)
 
 
 # --- joining ----------------------------------------------------------------------------------

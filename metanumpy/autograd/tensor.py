@@ -15,11 +15,14 @@ Because the backward pass is itself made of recorded ops, it can be differentiat
 that single rule is what makes gradients of gradients (second-order MAML) work.
 """
 
+import itertools
+
 import numpy as np
 
 from .. import backend as B
 
 _grad_enabled = True
+_births = itertools.count()
 
 
 class no_grad:
@@ -72,12 +75,14 @@ class Function:
         for t in inputs[1:]:
             if type(t.data) is not kind:
                 _raise_mixed(self, inputs)
-        data = self.forward(*[t.data for t in inputs])
-        out = Tensor(data)
-        if _grad_enabled and any(t.requires_grad for t in inputs):
-            self.inputs = inputs
-            out.requires_grad = True
-            out._op = self
+        out = Tensor(self.forward(*[t.data for t in inputs]))
+        if _grad_enabled:
+            for t in inputs:
+                if t.requires_grad:  # record: the output keeps the op, the op its inputs
+                    self.inputs = inputs
+                    out.requires_grad = True
+                    out._op = self
+                    break
         return out
 
     def op_name(self):
@@ -96,13 +101,14 @@ def _raise_mixed(op, inputs):
 class Tensor:
     """An n-dimensional array with an optional gradient history."""
 
-    __slots__ = ("data", "requires_grad", "grad", "_op", "name", "__weakref__")
+    __slots__ = ("data", "requires_grad", "grad", "_op", "name", "_birth", "__weakref__")
     __array_priority__ = 100  # so that `ndarray * Tensor` calls Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, name=None):
-        if not B.is_array(data):
+        if type(data) is not np.ndarray and not B.is_array(data):  # the common case first
             data = B.xp.asarray(data)
         self.data = data
+        self._birth = next(_births)  # creation number: an op's inputs are always older than it
         self.grad = None
         self._op = None
         self.name = name
@@ -123,7 +129,7 @@ class Tensor:
     # --- array facts -------------------------------------------------------------------
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return self.data.shape  # a tuple on every backend
 
     @property
     def dtype(self):
@@ -164,9 +170,6 @@ class Tensor:
 
     def __bool__(self):
         raise TypeError("the truth value of a Tensor is ambiguous: compare .item() or .numpy()")
-
-    def __hash__(self):
-        return id(self)
 
     # --- gradients ---------------------------------------------------------------------
     def backward(self, grad_output=None):

@@ -61,6 +61,10 @@ from ..autograd.tensor import Tensor
 _overrides = []
 """Stack of {(id(module), local name): Tensor} tables, one per active functional call."""
 
+_registrations = 0
+"""How many Parameters and Modules have been assigned, anywhere: cached walks of a module tree
+(`_parameter_slots`) are reused until this changes."""
+
 
 class Parameter(Tensor):
     """A Tensor that is a learnable weight: floating point, requires_grad=True, a graph leaf.
@@ -98,6 +102,8 @@ class Module:
                 f"before assigning self.{name}"
             )
         if isinstance(value, (Parameter, Module)):
+            global _registrations
+            _registrations += 1
             self.__dict__.pop(name, None)
             self._parameters.pop(name, None)
             self._modules.pop(name, None)
@@ -159,10 +165,20 @@ class Module:
         return list(self._modules.values())
 
     def _parameter_slots(self):
-        """(dotted name, owner module, local name, Parameter) for every registration."""
-        for module_name, module in self.named_modules():
-            for local, p in module._parameters.items():
-                yield (f"{module_name}.{local}" if module_name else local), module, local, p
+        """(dotted name, owner module, local name, Parameter) for every registration.
+
+        Every forward pass with `params` needs this list, so it is kept until a Parameter or
+        Module is assigned anywhere."""
+        cached = self.__dict__.get("_slots")
+        if cached is not None and cached[0] == _registrations:
+            return cached[1]
+        slots = [
+            ((f"{module_name}.{local}" if module_name else local), module, local, p)
+            for module_name, module in self.named_modules()
+            for local, p in module._parameters.items()
+        ]
+        object.__setattr__(self, "_slots", (_registrations, slots))
+        return slots
 
     def named_parameters(self):
         """(dotted name, Parameter) pairs in registration order; a shared weight appears once."""
@@ -239,8 +255,12 @@ def _override_table(module, params):
     """Check `params` against the module's parameters and key it by (id(owner), local name)."""
     if not isinstance(params, dict):
         raise TypeError(f"params must be a dict of name -> Tensor, not {type(params).__name__}")
-    slots = list(module._parameter_slots())
-    canonical = dict(module.named_parameters())
+    slots = module._parameter_slots()
+    name_of, canonical = {}, {}  # id(Parameter) -> name -> Parameter (a shared one: first name)
+    for name, _, _, p in slots:
+        if id(p) not in name_of:
+            name_of[id(p)] = name
+            canonical[name] = p
     unknown = [name for name in params if name not in canonical]
     if unknown:
         raise ValueError(
@@ -255,7 +275,6 @@ def _override_table(module, params):
                 f"params[{name!r}] has shape {t.shape}, but the parameter has shape "
                 f"{canonical[name].shape}"
             )
-    name_of = {id(p): name for name, p in canonical.items()}
     table = {}
     for _, owner, local, p in slots:
         fast = params.get(name_of[id(p)])
