@@ -35,6 +35,7 @@ def adapt(model, params, ids, mask, labels, steps, lr, create_graph=False):
 
     `lr` is a float or, for Meta-SGD, a dict name -> Tensor of per-parameter learning rates.
     """
+    ### BEGIN SOLUTION task4_2: loss with params=fast, grad (create_graph as given), sgd_step
     fast = dict(params)
     names = list(fast)
     for _ in range(steps):
@@ -42,6 +43,7 @@ def adapt(model, params, ids, mask, labels, steps, lr, create_graph=False):
         grads = grad(loss, [fast[n] for n in names], create_graph=create_graph)
         fast = sgd_step(fast, dict(zip(names, grads)), lr)
     return fast
+    ### END SOLUTION
 
 
 def check_finite(loss, hint):
@@ -123,11 +125,23 @@ class MetaLearner:
 
 
 def encode_support(model, episode):
-    """(support embeddings, query embeddings) from an embedding model."""
-    return (
-        model(episode.support_ids, episode.support_mask),
-        model(episode.query_ids, episode.query_mask),
-    )
+    """(support embeddings, query embeddings) from an embedding model, in one batch."""
+    ids, mask = whole_episode(episode)
+    both = model(ids, mask)
+    n = len(episode.support_labels)
+    return both[:n], both[n:]
+
+
+def whole_episode(episode):
+    """Support and query of an episode stacked into one padded batch: (ids, mask)."""
+    width = max(episode.support_ids.shape[1], episode.query_ids.shape[1])
+
+    def pad(a):
+        return np.pad(a, ((0, 0), (0, width - a.shape[1])))
+
+    ids = np.concatenate([pad(episode.support_ids), pad(episode.query_ids)])
+    mask = np.concatenate([pad(episode.support_mask), pad(episode.query_mask)])
+    return ids, mask
 
 
 def evaluation_mode(fn):

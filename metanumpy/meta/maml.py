@@ -82,15 +82,19 @@ class MAML(MetaLearner):
                          episode.support_labels, steps, lr, create_graph)
         # First order: adapt a detached copy, so no inner step stays in the graph (memory
         # stays flat in the number of steps), then link phi to theta with d phi/d theta = I.
+        ### BEGIN SOLUTION task4_4: adapt a detached copy of theta; link phi with FirstOrderLink
         start = {n: p.detach().requires_grad_() for n, p in theta.items()}
         phi = adapt(self.model, start, episode.support_ids, episode.support_mask,
                     episode.support_labels, steps, lr)
         return {n: FirstOrderLink(phi[n].data)(theta[n]) for n in theta}
+        ### END SOLUTION
 
     def episode_loss(self, episode):
+        ### BEGIN SOLUTION task4_3: fast weights (create_graph unless first_order), query loss
         fast = self.fast_weights(episode, self.inner_steps, create_graph=not self.first_order)
         logits = self.model(episode.query_ids, episode.query_mask, params=fast)
         return cross_entropy(logits, episode.query_labels), logits
+        ### END SOLUTION
 
     def query_logits(self, episode, steps=None):
         """Adapt on the support set (no graph kept), then score the query set with phi."""

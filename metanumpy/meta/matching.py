@@ -29,16 +29,21 @@ def attention(query, support, temperature=10.0):
 
 
 def log_attention(query, support, temperature=10.0):
+    """log a(q, s_j) = log_softmax_j(tau * cos(q, s_j)): (n_query, n_support)."""
+    ### BEGIN SOLUTION task6_1: log_softmax over the support axis of temperature * cosine
     return log_softmax(cosine_similarity(query, support) * temperature, axis=1)
+    ### END SOLUTION
 
 
 def class_log_probs(log_attn, labels, ways):
     """log P(k | q) = logsumexp over the support examples of class k of log a(q, s_j)."""
+    ### BEGIN SOLUTION task6_1: per class, logsumexp of log_attn over its support examples
     member = one_hot(labels, ways, log_attn.dtype).data.T  # (ways, n_support) of 0/1
     offset = Tensor(B.xp.where(member > 0, 0.0, _NEVER).astype(log_attn.dtype))
     n_query, n_support = log_attn.shape
     scores = ops.reshape(log_attn, (n_query, 1, n_support)) + offset  # (q, ways, s)
     return ops.logsumexp(scores, axis=2)
+    ### END SOLUTION
 
 
 class MatchingNetwork(MetaLearner):

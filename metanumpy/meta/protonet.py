@@ -18,17 +18,21 @@ from .learner import MetaLearner, encode_support, evaluation_mode
 
 def prototypes(support, labels, ways):
     """Class means of the support embeddings: (ways, dim), as one-hot^T @ support / counts."""
+    ### BEGIN SOLUTION task7_1: one-hot^T @ support, divided by each class's count
     hot = one_hot(labels, ways, support.dtype)  # (n_support, ways), a constant
     counts = hot.data.sum(axis=0).reshape(-1, 1)
     return ops.matmul(ops.transpose(hot), support) / counts
+    ### END SOLUTION
 
 
 def prototype_logits(query, protos, distance="euclidean", scale=10.0):
     """Logits of each query for each prototype: -squared distance, or scale * cosine."""
+    ### BEGIN SOLUTION task7_2: -pairwise squared distances, or scale * cosine similarity
     if distance == "euclidean":
         return -pairwise_sq_dists(query, protos)
     if distance == "cosine":
         return cosine_similarity(query, protos) * scale
+    ### END SOLUTION
     raise ValueError(f"ProtoNet: distance must be 'euclidean' or 'cosine', not {distance!r}")
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from .. import backend as B
 from ..autograd import Tensor, grad, no_grad
 from ..autograd.functional import accuracy, cross_entropy
-from .learner import MetaLearner, check_finite
+from .learner import MetaLearner, check_finite, whole_episode  # noqa: F401 (re-exported)
 
 
 class Reptile(MetaLearner):
@@ -49,17 +49,17 @@ class Reptile(MetaLearner):
         optimizer; returns (phi, last loss, last accuracy). theta itself is not changed."""
         phi = {n: Tensor(p.data, requires_grad=True) for n, p in self.model.named_parameters()}
         moments = {n: (0.0, 0.0) for n in phi}
-        loss = acc = None
+        loss = logits = None
         for t in range(1, steps + 1):
             logits = self.model(ids, mask, params=phi)
             loss = cross_entropy(logits, labels)
-            acc = accuracy(logits, labels)
             grads = grad(loss, list(phi.values()))
             with no_grad():
                 for (n, p), g in zip(list(phi.items()), grads):
                     step, moments[n] = _inner_update(self.inner_optimizer, g.data, moments[n], t,
                                                      self.inner_lr)
                     phi[n] = Tensor(p.data - step, requires_grad=True)
+        acc = None if logits is None else accuracy(logits, labels)  # last step, before its update
         return phi, loss, acc
 
     def train_on_task(self, episode):
@@ -74,6 +74,7 @@ class Reptile(MetaLearner):
     def meta_train_step(self, episodes, progress=0.0):
         eps = self.step_size(progress)
         params = dict(self.model.named_parameters())
+        ### BEGIN SOLUTION task5_1: train_on_task each episode; theta += eps * (mean phi - theta)
         total = {n: B.xp.zeros_like(p.data) for n, p in params.items()}
         losses, accs = [], []
         for ep in episodes:
@@ -85,6 +86,7 @@ class Reptile(MetaLearner):
         for n, p in params.items():
             p.data = p.data + eps * (total[n] / len(episodes) - p.data)
         return {"loss": float(np.mean(losses)), "acc": float(np.mean(accs))}
+        ### END SOLUTION
 
     def query_logits(self, episode, steps=None):
         """Fine-tune on the support set the same way as in training, then score the query."""
@@ -110,15 +112,3 @@ def _inner_update(kind, g, moments, t, lr, betas=(0.9, 0.999), eps=1e-8):
     v = betas[1] * v + (1 - betas[1]) * g * g
     m_hat, v_hat = m / (1 - betas[0] ** t), v / (1 - betas[1] ** t)
     return lr * m_hat / (B.xp.sqrt(v_hat) + eps), (m, v)
-
-
-def whole_episode(episode):
-    """Support and query of an episode stacked into one padded batch."""
-    width = max(episode.support_ids.shape[1], episode.query_ids.shape[1])
-
-    def pad(a):
-        return np.pad(a, ((0, 0), (0, width - a.shape[1])))
-
-    ids = np.concatenate([pad(episode.support_ids), pad(episode.query_ids)])
-    mask = np.concatenate([pad(episode.support_mask), pad(episode.query_mask)])
-    return ids, mask
