@@ -181,9 +181,9 @@ report.save()
 # epsilon at 90% of training: 0.10
 # largest difference, hand-written step vs Reptile.meta_train_step: 0.0e+00
 # largest change of a weight in that outer step: 2.2e-02
-# Reptile: seconds per meta-step: 0.068
+# Reptile: seconds per meta-step: 0.059
 # Reptile, 5-way 1-shot after 300 steps: 35.73% ± 1.04%
-# FOMAML: seconds per meta-step: 0.010
+# FOMAML: seconds per meta-step: 0.008
 # FOMAML, 5-way 1-shot after 300 steps: 41.98% ± 1.20%
 # BoW nearest centroid: 40.91% ± 1.00%
 # fine-tune from scratch (30 Adam steps): 32.44% ± 0.83%

@@ -156,7 +156,7 @@ def cmd_bench(args):
     try:
         return bench(args.algos, args.sizes, args.steps, args.warmup, args.inner_steps, args.json,
                      args.backend, args.ops)
-    except ValueError as err:
+    except (ValueError, RuntimeError) as err:
         raise SystemExit(str(err)) from None
 
 

@@ -6,7 +6,7 @@ Inside a lesson (`lessons/NN_name.py`):
     args = lesson_args("04_maml", __doc__)       # --seed, --fast, --out
     report = Report(args)
     report.value("trap_vs_correct", gap, "relative difference, trap vs correct")
-    report.accuracy("maml", result, "MAML 5-way 1-shot", headline=True)   # 46.52% ± 1.33%
+    report.accuracy("maml", result, "MAML 5-way 1-shot", headline=True)   # 46.51% ± 1.33%
     report.plot(plot.learning_curves(histories, report.path("curves.png"), "MAML"))
     report.save()                                 # OUT/summary.json: the numbers and the plots
 

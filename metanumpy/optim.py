@@ -194,12 +194,14 @@ class SGDUpdate(Function):
         return p - lr * g
 
     def backward(self, grad_out, out):
+        ### BEGIN SOLUTION task4_1: to p: grad_out; to g: -lr * grad_out; to lr: -sum(grad_out * g)
         p, g, lr = self.inputs
         grad_p = grad_out if p.requires_grad else None
         minus_lr = ops.neg(lr) if lr.requires_grad else Tensor(-lr.data)  # a constant: no op
         grad_g = grad_out * minus_lr if g.requires_grad else None
         grad_lr = ops.sum_to(ops.neg(grad_out * g), lr.shape) if lr.requires_grad else None
         return grad_p, grad_g, grad_lr
+        ### END SOLUTION
 
 
 def _aligned_grads(params, grads):

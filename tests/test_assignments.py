@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from metanumpy.assignments import grade, list_tasks, load_points, main, release, run_pytest
+from metanumpy.assignments import (check, grade, list_tasks, load_points, main, release,
+                                   run_pytest)
 
 CORE = '''\
 """Two small functions for the assignment tests."""
@@ -183,6 +184,45 @@ def test_release_refuses_a_non_empty_folder_unless_forced(tmp_path):
     assert (other / "thesis.tex").read_text() == "precious"
 
 
+def test_release_only_some_tasks_keeps_the_reference_code_of_the_others(tmp_path, capsys):
+    src = make_repo(tmp_path / "src")
+    assert [task.id for task in release(src, tmp_path / "one", only=["task1_2"])] == ["task1_2"]
+    core = (tmp_path / "one" / "toypkg" / "core.py").read_text()
+    assert "return 2 * x" in core and 'raise NotImplementedError("Task 1.2")' in core
+    assert "### " not in core
+    assert release(src, tmp_path / "none", only=[]) == []
+    solution = "".join(line for line in CORE.splitlines(keepends=True) if "###" not in line)
+    assert (tmp_path / "none" / "toypkg" / "core.py").read_text() == solution
+    with pytest.raises(ValueError, match="no solution region for task3_1; the tasks marked in "
+                                         "the source are task1_1, task1_2"):
+        release(src, tmp_path / "bad", only=["task3_1"])
+    assert not (tmp_path / "bad").exists()
+    assert main(["release", str(tmp_path / "cli"), "--src", str(src), "--only", "task1_1,"]) == 0
+    assert "1 solution regions" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["release", str(tmp_path / "cli2"), "--src", str(src), "--only", "task1"])
+    assert "'task1' is not a task id" in capsys.readouterr().err
+
+
+def test_check_flags_a_test_that_passes_without_its_task_and_lists_dependents(tmp_path, capsys):
+    src = make_repo(tmp_path / "src")
+    (src / "tests" / "test_more.py").write_text(
+        "import pytest\nfrom toypkg.core import Squarer, double\n\n\n@pytest.mark.task1_2\n"
+        "def test_square_of_double():\n    assert Squarer().square(double(1)) == 4\n")
+    report = check(src, jobs=2, deps=True)
+    assert [(r.task, r.tests, r.failing, r.status) for r in report.rows] == [
+        ("task1_1", 2, 1, "passes"), ("task1_2", 2, 2, "ok")]
+    assert "test_imports_the_copy_under_test" in report.rows[0].detail and not report.ok
+    tests = src / "tests" / "test_core.py"
+    tests.write_text(tests.read_text().replace(
+        "@pytest.mark.task1_1\ndef test_imports", "def test_imports"))
+    report = check(src, jobs=2, deps=True)
+    assert [(r.task, r.status, r.dependents) for r in report.rows] == [
+        ("task1_1", "ok", ("task1_2",)), ("task1_2", "ok", ())]
+    assert main(["check", "--src", str(src), "--tasks", "task1_2"]) == 0
+    assert "task1_2         2/2  ok\n1 of 1 tasks ok" in capsys.readouterr().out
+
+
 BAD_SOURCES = {
     "nested": ("def f():\n    ### BEGIN SOLUTION task1_1\n    ### BEGIN SOLUTION task1_2\n"
                "    return 1\n    ### END SOLUTION\n    ### END SOLUTION\n", 3, "nested"),
@@ -292,8 +332,9 @@ def test_points_files(tmp_path):
 
 
 def test_help_explains_every_flag_with_its_default(capsys):
-    for command, flags in [("release", ["--src", "--force"]),
-                           ("grade", ["--points", "--timeout", "--out"])]:
+    for command, flags in [("release", ["--src", "--force", "--only"]),
+                           ("grade", ["--points", "--timeout", "--out"]),
+                           ("check", ["--src", "--tasks", "--deps", "--jobs", "--timeout"])]:
         with pytest.raises(SystemExit):
             main([command, "--help"])
         text = capsys.readouterr().out

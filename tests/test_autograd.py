@@ -31,6 +31,7 @@ def f64(data, requires_grad=True):
 # --- exact higher-order derivatives -------------------------------------------------------
 
 
+@pytest.mark.task1_2
 def test_exact_second_derivatives_of_a_product():
     """y = x2*x2 + x2*x3: d2y/dx2^2 = 2, d2y/dx2dx3 = d2y/dx3dx2 = 1, d2y/dx3^2 = 0."""
     x2, x3 = f64(5.0), f64(7.0)
@@ -159,6 +160,7 @@ def test_grad_with_create_graph_is_differentiable():
     np.testing.assert_array_equal(h.numpy(), [6.0, 12.0])
 
 
+@pytest.mark.task1_2
 def test_gradients_from_several_paths_add_up():
     """x feeds three terms: d/dx (x*x + 3x + x/2) = 2x + 3.5."""
     x = f64([1.0, -2.0])
@@ -211,6 +213,7 @@ def test_backward_twice_on_the_same_graph_doubles_grad():
     np.testing.assert_allclose(x.grad.numpy(), 2 * 2 * x.numpy())
 
 
+@pytest.mark.task1_2
 def test_backward_with_a_grad_output():
     """y.backward(v) accumulates J^T v for a non-scalar y."""
     x = f64([1.0, 2.0])

@@ -20,6 +20,7 @@ def hand_episode(support, query, query_labels):
                    len(query) // ways)
 
 
+@pytest.mark.task3_3
 @pytest.mark.parametrize("weighting", ["tfidf", "counts"])
 def test_queries_that_repeat_support_words_are_all_right(weighting):
     episode = hand_episode(
@@ -30,6 +31,7 @@ def test_queries_that_repeat_support_words_are_all_right(weighting):
     assert predicted.dtype == np.int64 and predicted.tolist() == [1, 0, 2, 0]
 
 
+@pytest.mark.task3_3
 def test_idf_discounts_a_word_every_support_text_has():
     # counts: "the the the" pulls the query to class 0; tf-idf gives "the" weight 1 and the
     # rarer "banana" weight ln(3/2) + 1, enough to choose class 1

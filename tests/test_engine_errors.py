@@ -210,6 +210,7 @@ def test_gradcheck_names_the_input_the_index_and_both_values():
     assert got == pytest.approx(1.5 * expected, rel=1e-4)  # 3x vs the true 2x
 
 
+@pytest.mark.task1_3
 def test_gradgradcheck_catches_a_backward_that_is_not_differentiable():
     """A backward built from raw arrays passes gradcheck but fails gradgradcheck."""
     x = leaf(0.5, 1.5)

@@ -24,6 +24,7 @@ def vocab():
     return Vocab.build(numbered_source().texts("train"))
 
 
+@pytest.mark.task3_1
 def test_episode_shapes_dtypes_and_remapped_labels(vocab):
     source = numbered_source()
     episode = tasks.EpisodeSampler(source, "train", 5, 2, 3, vocab, seed=0).sample()
@@ -42,6 +43,7 @@ def test_episode_shapes_dtypes_and_remapped_labels(vocab):
     assert np.array_equal(ids, episode.query_ids) and np.array_equal(mask, episode.query_mask)
 
 
+@pytest.mark.task3_1
 def test_support_and_query_are_disjoint_and_query_is_shuffled(vocab):
     sampler = tasks.EpisodeSampler(numbered_source(), "train", 4, 5, 10, vocab, seed=1)
     for episode in sampler.batch(20):
@@ -50,6 +52,7 @@ def test_support_and_query_are_disjoint_and_query_is_shuffled(vocab):
     assert any(np.any(np.diff(e.query_labels) < 0) for e in sampler.batch(5))
 
 
+@pytest.mark.task3_1
 def test_class_order_is_fresh_in_every_episode(vocab):
     episodes = tasks.EpisodeSampler(numbered_source(n_classes=5), "train", 5, 1, 1, vocab,
                                     seed=0).batch(10)
@@ -64,6 +67,7 @@ def same(a, b):
         b.classes, b.support_texts, b.query_texts)
 
 
+@pytest.mark.task3_1
 def test_same_seed_same_episodes_different_seed_different(vocab):
     source = numbered_source()
     first = tasks.EpisodeSampler(source, "train", 5, 1, 5, vocab, seed=7).batch(5)
@@ -75,6 +79,7 @@ def test_same_seed_same_episodes_different_seed_different(vocab):
     assert all(same(a, b) for a, b in zip(first, fixed))
 
 
+@pytest.mark.task3_1
 def test_state_resumes_exactly(vocab):
     sampler = tasks.EpisodeSampler(numbered_source(), "train", 3, 1, 2, vocab, seed=0)
     sampler.batch(3)
@@ -85,6 +90,7 @@ def test_state_resumes_exactly(vocab):
     assert all(same(a, b) for a, b in zip(expected, fresh.batch(4)))
 
 
+@pytest.mark.task3_1
 def test_group_episodes_stay_in_one_group(vocab):
     source = numbered_source(n_classes=9, group_size=3)
     sampler = tasks.EpisodeSampler(source, "train", 3, 1, 1, vocab, seed=0)
@@ -96,6 +102,7 @@ def test_group_episodes_stay_in_one_group(vocab):
     assert groups_seen == {"g0", "g1", "g2"}
 
 
+@pytest.mark.task3_1
 def test_sentiment_episodes_are_two_way_inside_a_domain():
     source = tasks.sentiment(seed=0)
     vocab = Vocab.build(source.texts("train"))

@@ -7,6 +7,7 @@ from metanumpy import tasks
 from metanumpy.tasks.evaluate import EvalResult
 
 
+@pytest.mark.task3_2
 def test_confidence_interval_by_hand():
     # mean 0.75; np.std with ddof=0: sqrt((0.25^2 + 0.25^2 + 0 + 0) / 4) = 0.1767767
     # half-width 1.96 * 0.1767767 / sqrt(4) = 0.1732412
@@ -21,6 +22,7 @@ class FakeEpisode:
         self.query_labels = np.array(query_labels, dtype=np.int64)
 
 
+@pytest.mark.task3_2
 def test_evaluate_scores_each_episode_and_averages():
     episodes = [FakeEpisode([0, 1, 1, 0]), FakeEpisode([1, 1, 0, 0])]
     result = tasks.evaluate(lambda e: [0, 1, 0, 0], episodes)

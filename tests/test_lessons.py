@@ -98,7 +98,9 @@ def check_08(v):
 def check_09(v):
     maml = [v[f"maml_memory_{k}_steps"] for k in (1, 2, 5, 10)]
     assert maml == sorted(maml) and maml[-1] > maml[0]     # memory grows with inner steps
-    assert maml[-1] > v["fomaml_memory_10_steps"]          # and exceeds first order
+    fomaml = [v[f"fomaml_memory_{k}_steps"] for k in (1, 2, 5, 10)]
+    assert max(fomaml) < 1.1 * min(fomaml)                 # first order: flat in the steps
+    assert maml[-1] > 2 * fomaml[-1]                       # far below second order at 10 steps
     for algo in ("maml", "fomaml", "reptile", "matching", "protonet"):
         assert v[f"{algo}_seconds_per_step"] > 0
     accuracies_are_fractions(v, [f"{m}_{k}shot" for k in (1, 2, 5, 10) for m in (

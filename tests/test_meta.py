@@ -49,6 +49,7 @@ def float64():
         yield
 
 
+@pytest.mark.task4_3
 @pytest.mark.parametrize("steps", [1, 3])
 def test_maml_meta_gradient_matches_finite_differences(float64, steps):
     learner = MAML(small_classifier(), inner_lr=0.7, inner_steps=steps)
@@ -57,6 +58,7 @@ def test_maml_meta_gradient_matches_finite_differences(float64, steps):
     assert mn.gradcheck(lambda *ps: learner.episode_loss(episode)[0], params)
 
 
+@pytest.mark.task4_4
 def test_first_order_maml_is_the_query_gradient_at_the_adapted_weights(float64):
     episode = toy_episode(seed=1)
     learner = MAML(small_classifier(), inner_lr=0.7, inner_steps=1, first_order=True)
@@ -77,6 +79,7 @@ def test_first_order_maml_is_the_query_gradient_at_the_adapted_weights(float64):
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.task4_4
 def test_second_order_differs_from_first_order(float64):
     episode = toy_episode(seed=2)
     full = MAML(small_classifier(), inner_lr=0.7, inner_steps=2)
@@ -96,6 +99,7 @@ class ForgetfulMAML(MAML):
         return cross_entropy(logits, episode.query_labels), logits
 
 
+@pytest.mark.task4_3
 def test_ignoring_the_fast_weights_is_caught(float64):
     episode = toy_episode(seed=3)
     right = MAML(small_classifier(), inner_lr=0.7, inner_steps=1)
@@ -122,6 +126,7 @@ def test_maml_meta_sgd_and_anil_options_train(float64):
                                              if n.startswith("head.")}
 
 
+@pytest.mark.task5_1
 def test_reptile_outer_step_is_the_interpolation_formula(float64):
     episodes = [toy_episode(seed=5), toy_episode(seed=6)]
     learner = Reptile(small_classifier(), inner_lr=0.3, inner_steps=2, outer_lr=0.5)
@@ -165,6 +170,7 @@ class FixedFeatures(Module):
         return mn.tensor(self.table[np.asarray(ids)[:, 0]])
 
 
+@pytest.mark.task7_2
 def test_protonet_logits_are_negative_squared_distances(float64):
     episode = toy_episode(ways=3, shots=2, queries=2, seed=7)
     model = TextEmbedder(12, dim=3, out_dim=4, seed=0)
@@ -178,6 +184,7 @@ def test_protonet_logits_are_negative_squared_distances(float64):
         prototypes(mn.tensor(support), episode.support_labels, 3).numpy(), protos, rtol=1e-12)
 
 
+@pytest.mark.task7_2
 def test_protonet_one_shot_identity_encoder_predicts_the_nearest_support_point(float64):
     rng = np.random.default_rng(0)
     table = rng.normal(size=(12, 2))
@@ -189,6 +196,7 @@ def test_protonet_one_shot_identity_encoder_predicts_the_nearest_support_point(f
     assert np.array_equal(learner.predict(episode), episode.support_labels[nearest])
 
 
+@pytest.mark.task6_1
 def test_matching_attention_rows_sum_to_one_and_probabilities_by_hand(float64):
     episode = toy_episode(ways=2, shots=2, queries=1, seed=9)
     rng = np.random.default_rng(1)

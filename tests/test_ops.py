@@ -55,25 +55,27 @@ IDS = np.array([[0, 2, 2], [5, 0, 2]])  # repeated ids: their gradients must add
 PAD_MASK = np.array([[1, 1, 1, 0, 0], [1, 0, 0, 0, 0], [0, 0, 0, 0, 0]], dtype=float)  # last row empty
 
 
-def case(id, fn, *shapes, domain="real"):
-    return pytest.param(fn, shapes, domain, id=id)
+def case(id, fn, *shapes, domain="real", task=None):
+    """One row; `task` names the classroom task whose code the row checks (its pytest marker)."""
+    marks = [getattr(pytest.mark, task)] if task else []
+    return pytest.param(fn, shapes, domain, id=id, marks=marks)
 
 
 CASES = [
     # elementwise with two inputs, with broadcasting and Python scalars
     case("add", lambda a, b: a + b, (3, 4), (3, 4)),
-    case("add-broadcast-row", lambda a, b: a + b, (3, 4), (4,)),
-    case("add-broadcast-both", lambda a, b: a + b, (2, 1, 3), (4, 1)),
+    case("add-broadcast-row", lambda a, b: a + b, (3, 4), (4,), task="task1_4"),
+    case("add-broadcast-both", lambda a, b: a + b, (2, 1, 3), (4, 1), task="task1_4"),
     case("add-scalar", lambda a: 2.5 + a, (3, 4)),
     case("sub", lambda a, b: a - b, (3, 4), (3, 4)),
-    case("sub-broadcast", lambda a, b: a - b, (3, 1), (1, 4)),
+    case("sub-broadcast", lambda a, b: a - b, (3, 1), (1, 4), task="task1_4"),
     case("sub-scalar-left", lambda a: 1.0 - a, (3,)),
     case("mul", lambda a, b: a * b, (3, 4), (3, 4)),
-    case("mul-broadcast", lambda a, b: a * b, (2, 3, 1), (3, 4)),
+    case("mul-broadcast", lambda a, b: a * b, (2, 3, 1), (3, 4), task="task1_4"),
     case("mul-scalar", lambda a: 3.0 * a, (2, 3)),
     case("mul-same-tensor", lambda a: a * a, (2, 3)),
     case("div", lambda a, b: a / b, (3, 4), (3, 4), domain="nonzero"),
-    case("div-broadcast", lambda a, b: a / b, (2, 1), (1, 3), domain="nonzero"),
+    case("div-broadcast", lambda a, b: a / b, (2, 1), (1, 3), domain="nonzero", task="task1_4"),
     case("div-scalar-left", lambda a: 2.0 / a, (3, 2), domain="nonzero"),
     case("div-scalar-right", lambda a: a / 4.0, (3, 2)),
     case("neg", lambda a: -a, (3, 4)),
@@ -85,21 +87,21 @@ CASES = [
     case("pow-1.5", lambda a: a**1.5, (3, 4), domain="positive"),
     case("pow-minus-1", lambda a: a**-1, (3, 4), domain="nonzero"),
     # matrix products
-    case("matmul-2d", lambda a, b: a @ b, (3, 4), (4, 2)),
-    case("matmul-batched", lambda a, b: a @ b, (2, 3, 4), (2, 4, 5)),
-    case("matmul-broadcast-batch", lambda a, b: a @ b, (2, 1, 3, 4), (3, 4, 2)),
-    case("matmul-2d-times-batched", lambda a, b: a @ b, (3, 4), (2, 4, 5)),
-    case("matmul-vector-matrix", lambda a, b: a @ b, (4,), (4, 2)),
-    case("matmul-matrix-vector", lambda a, b: a @ b, (3, 4), (4,)),
-    case("matmul-vector-vector", lambda a, b: a @ b, (4,), (4,)),
-    case("matmul-vector-batched", lambda a, b: a @ b, (4,), (2, 4, 3)),
-    case("matmul-batched-vector", lambda a, b: a @ b, (2, 3, 4), (4,)),
+    case("matmul-2d", lambda a, b: a @ b, (3, 4), (4, 2), task="task1_5"),
+    case("matmul-batched", lambda a, b: a @ b, (2, 3, 4), (2, 4, 5), task="task1_5"),
+    case("matmul-broadcast-batch", lambda a, b: a @ b, (2, 1, 3, 4), (3, 4, 2), task="task1_5"),
+    case("matmul-2d-times-batched", lambda a, b: a @ b, (3, 4), (2, 4, 5), task="task1_5"),
+    case("matmul-vector-matrix", lambda a, b: a @ b, (4,), (4, 2), task="task1_5"),
+    case("matmul-matrix-vector", lambda a, b: a @ b, (3, 4), (4,), task="task1_5"),
+    case("matmul-vector-vector", lambda a, b: a @ b, (4,), (4,), task="task1_5"),
+    case("matmul-vector-batched", lambda a, b: a @ b, (4,), (2, 4, 3), task="task1_5"),
+    case("matmul-batched-vector", lambda a, b: a @ b, (2, 3, 4), (4,), task="task1_5"),
     # elementwise with one input
     case("exp", lambda a: a.exp(), (3, 4)),
     case("log", lambda a: a.log(), (3, 4), domain="positive"),
     case("sqrt", lambda a: a.sqrt(), (3, 4), domain="positive"),
-    case("tanh", lambda a: a.tanh(), (3, 4)),
-    case("sigmoid", lambda a: a.sigmoid(), (3, 4)),
+    case("tanh", lambda a: a.tanh(), (3, 4), task="task1_6"),
+    case("sigmoid", lambda a: a.sigmoid(), (3, 4), task="task1_6"),
     case("relu", lambda a: a.relu(), (3, 4), domain="nonzero"),
     case("abs", lambda a: a.abs(), (3, 4), domain="nonzero"),
     # reductions
@@ -117,7 +119,7 @@ CASES = [
     case("max-axis", lambda a: a.max(axis=1), (2, 3, 4)),
     case("max-negative-axis-keepdims", lambda a: a.max(axis=-1, keepdims=True), (2, 3, 4)),
     case("max-tuple-axes", lambda a: a.max(axis=(0, 2)), (2, 3, 4)),
-    case("broadcast_to", lambda a: mn.broadcast_to(a, (2, 3, 4)), (3, 1)),
+    case("broadcast_to", lambda a: mn.broadcast_to(a, (2, 3, 4)), (3, 1), task="task1_4"),
     # shapes
     case("reshape", lambda a: a.reshape(6, 4), (2, 3, 4)),
     case("reshape-minus-one", lambda a: a.reshape(4, -1, 2), (2, 3, 4)),
@@ -127,17 +129,17 @@ CASES = [
     case("transpose-negative-axes", lambda a: a.transpose(-1, 0, 1), (2, 3, 4)),
     case("T", lambda a: a.T, (3, 4)),
     # indexing: gather forward, scatter-add backward
-    case("index-int", lambda a: a[1], (3, 4)),
-    case("index-negative-int", lambda a: a[-1, 2], (3, 4)),
-    case("slice", lambda a: a[:, 1:3], (3, 4)),
-    case("slice-step", lambda a: a[::-2, ::2], (5, 4)),
-    case("slice-ellipsis-newaxis", lambda a: a[..., None, 0], (2, 3, 4)),
-    case("int-array-duplicates", lambda a: a[[0, 0, 2, 0]], (3, 4)),
-    case("int-array-columns", lambda a: a[:, [1, 1, 3]], (3, 4)),
-    case("int-array-pairs", lambda a: a[[0, 2, 2], [1, 1, 3]], (3, 4)),
-    case("bool-mask", lambda a: a[MASK_3x4], (3, 4)),
-    case("bool-row-mask", lambda a: a[ROW_MASK], (3, 4)),
-    case("index_add", lambda a: mn.index_add(a, [0, 2, 0], (4, 3)), (3, 3)),
+    case("index-int", lambda a: a[1], (3, 4), task="task1_8"),
+    case("index-negative-int", lambda a: a[-1, 2], (3, 4), task="task1_8"),
+    case("slice", lambda a: a[:, 1:3], (3, 4), task="task1_8"),
+    case("slice-step", lambda a: a[::-2, ::2], (5, 4), task="task1_8"),
+    case("slice-ellipsis-newaxis", lambda a: a[..., None, 0], (2, 3, 4), task="task1_8"),
+    case("int-array-duplicates", lambda a: a[[0, 0, 2, 0]], (3, 4), task="task1_8"),
+    case("int-array-columns", lambda a: a[:, [1, 1, 3]], (3, 4), task="task1_8"),
+    case("int-array-pairs", lambda a: a[[0, 2, 2], [1, 1, 3]], (3, 4), task="task1_8"),
+    case("bool-mask", lambda a: a[MASK_3x4], (3, 4), task="task1_8"),
+    case("bool-row-mask", lambda a: a[ROW_MASK], (3, 4), task="task1_8"),
+    case("index_add", lambda a: mn.index_add(a, [0, 2, 0], (4, 3)), (3, 3), task="task1_8"),
     # joining
     case("concatenate-axis0", lambda a, b: mn.concatenate([a, b]), (2, 3), (4, 3)),
     case("concatenate-axis1-three", lambda a, b, c: mn.concatenate([a, b, c], axis=1),
@@ -147,24 +149,25 @@ CASES = [
     case("stack-last-axis", lambda a, b, c: mn.stack([a, b, c], axis=-1), (2, 3), (2, 3), (2, 3)),
     # where with a constant mask
     case("where", lambda a, b: mn.where(MASK_3x4, a, b), (3, 4), (3, 4)),
-    case("where-broadcast", lambda a, b: mn.where(MASK_3x4, a, b), (3, 4), (4,)),
+    case("where-broadcast", lambda a, b: mn.where(MASK_3x4, a, b), (3, 4), (4,), task="task1_4"),
     case("where-scalar", lambda a: mn.where(MASK_3x4, a, 0.0), (3, 4)),
     # fused stable ops and composites
-    case("logsumexp-all", lambda a: mn.logsumexp(a), (3, 4)),
-    case("logsumexp-axis", lambda a: mn.logsumexp(a, axis=1), (3, 4)),
-    case("logsumexp-keepdims", lambda a: mn.logsumexp(a, axis=0, keepdims=True), (3, 4)),
-    case("logsumexp-tuple-axes", lambda a: mn.logsumexp(a, axis=(0, 2)), (2, 3, 4)),
-    case("softmax", lambda a: mn.softmax(a), (3, 4)),
-    case("softmax-axis0", lambda a: mn.softmax(a, axis=0), (3, 4)),
-    case("log_softmax", lambda a: mn.log_softmax(a), (3, 4)),
-    case("log_softmax-axis0", lambda a: mn.log_softmax(a, axis=0), (3, 4)),
+    case("logsumexp-all", lambda a: mn.logsumexp(a), (3, 4), task="task1_7"),
+    case("logsumexp-axis", lambda a: mn.logsumexp(a, axis=1), (3, 4), task="task1_7"),
+    case("logsumexp-keepdims", lambda a: mn.logsumexp(a, axis=0, keepdims=True), (3, 4),
+         task="task1_7"),
+    case("logsumexp-tuple-axes", lambda a: mn.logsumexp(a, axis=(0, 2)), (2, 3, 4), task="task1_7"),
+    case("softmax", lambda a: mn.softmax(a), (3, 4), task="task1_7"),
+    case("softmax-axis0", lambda a: mn.softmax(a, axis=0), (3, 4), task="task1_7"),
+    case("log_softmax", lambda a: mn.log_softmax(a), (3, 4), task="task1_7"),
+    case("log_softmax-axis0", lambda a: mn.log_softmax(a, axis=0), (3, 4), task="task1_7"),
     case("cross_entropy", lambda a: mn.cross_entropy(a, LABELS), (5, 4)),
-    case("nll", lambda a: mn.nll(mn.log_softmax(a), LABELS), (5, 4)),
+    case("nll", lambda a: mn.nll(mn.log_softmax(a), LABELS), (5, 4), task="task1_7"),
     case("l2_normalize", lambda a: mn.l2_normalize(a), (3, 4)),
     case("cosine_similarity", lambda a, b: mn.cosine_similarity(a, b), (3, 4), (5, 4)),
     case("pairwise_sq_dists", lambda a, b: mn.pairwise_sq_dists(a, b), (3, 4), (5, 4)),
-    case("masked_mean", lambda a: mn.masked_mean(a, PAD_MASK), (3, 5, 2)),
-    case("embedding-repeated-ids", lambda t: mn.embedding(t, IDS), (6, 3)),
+    case("masked_mean", lambda a: mn.masked_mean(a, PAD_MASK), (3, 5, 2), task="task2_1"),
+    case("embedding-repeated-ids", lambda t: mn.embedding(t, IDS), (6, 3), task="task1_8"),
 ]
 
 SEEDS = [0, 1, 2]
@@ -219,6 +222,7 @@ def test_integer_tensors_stay_integer_with_python_integers():
 # --- exact values at the points finite differences do not probe ----------------------------
 
 
+@pytest.mark.task1_8
 def test_repeated_indices_accumulate():
     """x[[0, 0, 2]]: row 0 is read twice, so its gradient is 2; row 1 is unused, so 0."""
     x = mn.tensor(np.ones((3, 2)), requires_grad=True)
@@ -226,6 +230,7 @@ def test_repeated_indices_accumulate():
     np.testing.assert_array_equal(g.numpy(), [[2, 2], [0, 0], [1, 1]])
 
 
+@pytest.mark.task1_8
 def test_boolean_mask_passes_gradient_to_selected_entries_only():
     """The gradient of x[mask].sum() is the mask itself."""
     x = mn.tensor(np.zeros((3, 4)), requires_grad=True)
@@ -233,6 +238,7 @@ def test_boolean_mask_passes_gradient_to_selected_entries_only():
     np.testing.assert_array_equal(g.numpy(), MASK_3x4.astype(float))
 
 
+@pytest.mark.task1_8
 def test_embedding_repeated_ids_accumulate():
     """Each table row's gradient counts how often its id appears in the batch."""
     table = mn.tensor(np.zeros((6, 3)), requires_grad=True)
@@ -243,6 +249,7 @@ def test_embedding_repeated_ids_accumulate():
     np.testing.assert_array_equal(g.numpy(), np.repeat(counts[:, None], 3, axis=1))
 
 
+@pytest.mark.task2_1
 def test_masked_mean_ignores_padding_and_gives_zeros_for_an_empty_row():
     """Padded positions do not count; a row whose mask is all zero gives zeros, not NaN."""
     x = mn.tensor(np.random.default_rng(0).standard_normal((3, 5, 2)), requires_grad=True)

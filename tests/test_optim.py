@@ -165,6 +165,7 @@ def inner_outer_losses():
     return (lambda w: loss(w, xs, ys)), (lambda w: loss(w, xq, yq))
 
 
+@pytest.mark.task4_1
 def test_sgd_step_keeps_the_graph_for_second_order_meta_gradients():
     with mn.default_dtype("float64"):
         support, query = inner_outer_losses()
@@ -179,6 +180,7 @@ def test_sgd_step_keeps_the_graph_for_second_order_meta_gradients():
         assert mn.gradcheck(after_one_inner_step, [w])
 
 
+@pytest.mark.task4_1
 def test_sgd_step_with_detached_grads_is_first_order():
     with mn.default_dtype("float64"):
         support, query = inner_outer_losses()
@@ -195,6 +197,7 @@ def test_sgd_step_with_detached_grads_is_first_order():
         assert not np.allclose(meta_first.numpy(), meta_second.numpy())
 
 
+@pytest.mark.task4_1
 def test_sgd_step_learns_per_parameter_rates_meta_sgd():
     with mn.default_dtype("float64"):
         support, query = inner_outer_losses()

@@ -101,6 +101,7 @@ def test_no_texts_or_empty_texts_give_pad_and_unk_only():
         assert vocab.encode_one("anything") == [Vocab.UNK]
 
 
+@pytest.mark.task2_2
 def test_padding_and_masks_of_a_batch():
     vocab = Vocab.build(["the cat sat", "the dog"])       # the=2, cat=3, dog=4, sat=5
     ids, mask = vocab.encode(["the cat sat", "dog", "The bird"])
@@ -109,6 +110,7 @@ def test_padding_and_masks_of_a_batch():
     np.testing.assert_array_equal(mask, [[1, 1, 1], [1, 0, 0], [1, 1, 0]])
 
 
+@pytest.mark.task2_2
 def test_truncation_and_empty_rows():
     vocab = Vocab.build(["the cat sat"])                  # ties: cat=2, sat=3, the=4
     ids, mask = vocab.encode(["the cat sat", "cat"], max_len=2)

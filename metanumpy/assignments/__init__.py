@@ -4,20 +4,23 @@ The reference code is the single source of truth. A teacher marks the code stude
 with comment lines `### BEGIN SOLUTION taskA_B: hint` ... `### END SOLUTION` (and tests kept
 from students between `### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS`), then:
 
-    from metanumpy.assignments import list_tasks, release, grade
+    from metanumpy.assignments import check, grade, list_tasks, release
     list_tasks(".")                          # [Task(id="task1_1", file=..., line=..., hint=...)]
     release(".", "../student")               # student copy + ASSIGNMENT.md
     grade("../student", points="points.json").table()
+    check(".").table()                       # each task's tests fail without its solution
 
 Files: `regions.py` (one source file -> its student version), `student_copy.py` (the whole
-repository), `grading.py` (run each task's pytest marker, score it), `cli.py` (command line).
+repository), `grading.py` (run each task's pytest marker, score it), `check.py` (the teacher's
+test of the reference: each task's tests fail without its region), `cli.py` (command line).
 """
 
+from .check import CheckReport, TaskCheck, check
 from .cli import main
 from .grading import Grades, TaskGrade, discover_tasks, grade, load_points, run_pytest
 from .regions import Task, student_version
 from .student_copy import list_tasks, release, repository_files
 
-__all__ = ["Grades", "Task", "TaskGrade", "discover_tasks", "grade", "list_tasks",
-           "load_points", "main", "release", "repository_files", "run_pytest",
-           "student_version"]
+__all__ = ["CheckReport", "Grades", "Task", "TaskCheck", "TaskGrade", "check",
+           "discover_tasks", "grade", "list_tasks", "load_points", "main", "release",
+           "repository_files", "run_pytest", "student_version"]

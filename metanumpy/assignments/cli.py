@@ -1,15 +1,28 @@
-"""The command line: `python -m metanumpy assignments {release,list,grade} ...`.
+"""The command line: `python -m metanumpy assignments {release,list,grade,check} ...`.
 
     python -m metanumpy assignments list                      # the tasks marked in this repo
     python -m metanumpy assignments release ../student        # write the student copy
+    python -m metanumpy assignments release ../week1 --only task1_1,task1_2
     python -m metanumpy assignments grade ../student --points points.json
+    python -m metanumpy assignments check                     # each task's tests need it
 """
 
 import argparse
 import sys
 
+from .check import check
 from .grading import grade
+from .regions import TASK_ID
 from .student_copy import list_tasks, release
+
+
+def task_list(text):
+    """The value of --only and --tasks: "task1_1,task4_2" -> ["task1_1", "task4_2"], "" -> []."""
+    tasks = [part.strip() for part in text.split(",") if part.strip()]
+    for task in tasks:
+        if not TASK_ID.fullmatch(task):
+            raise argparse.ArgumentTypeError(f"{task!r} is not a task id (write it as taskA_B)")
+    return tasks
 
 
 def build_parser():
@@ -37,6 +50,10 @@ def build_parser():
                            help="replace a previous student copy in OUT_DIR, i.e. a folder "
                                 "holding an ASSIGNMENT.md (default: off, refuse a non-empty "
                                 "OUT_DIR)")
+    releasing.add_argument("--only", type=task_list, metavar="TASK[,TASK]",
+                           help="strip only these tasks and keep the reference code of the "
+                                "others; an empty value gives a full-solution copy (default: "
+                                "strip every task)")
     releasing.set_defaults(run=_release)
 
     grading = commands.add_parser(
@@ -54,6 +71,25 @@ def build_parser():
     grading.add_argument("--out", metavar="DIR",
                          help="folder for grades.csv and grades.json (default: STUDENT_DIR)")
     grading.set_defaults(run=_grade)
+
+    checking = commands.add_parser(
+        "check", help="check that each task's tests fail without its solution",
+        description="For each task, release a copy with only that task stripped into a "
+                    "temporary folder and run `python -m pytest -m taskA_B` there: every test "
+                    "must fail with that task's NotImplementedError. Prints a table; the exit "
+                    "code is 1 if a task fails the check.")
+    checking.add_argument("--src", default=".", metavar="DIR",
+                          help="the reference repository (default: the current folder)")
+    checking.add_argument("--tasks", type=task_list, metavar="TASK[,TASK]",
+                          help="the tasks to check (default: every task marked in --src)")
+    checking.add_argument("--deps", action="store_true",
+                          help="run every task's tests in each copy and list the other tasks "
+                               "that fail without this one (default: off, only its own tests)")
+    checking.add_argument("--jobs", type=int, metavar="N",
+                          help="copies checked in parallel (default: the number of CPUs)")
+    checking.add_argument("--timeout", type=float, default=300.0, metavar="S",
+                          help="time limit in seconds for the tests of one copy (default: 300)")
+    checking.set_defaults(run=_check)
     return parser
 
 
@@ -69,12 +105,13 @@ def main(argv=None):
 
 def _list(args):
     for task in list_tasks(args.src):
-        print(f"{task.id:<10} {task.file}:{task.line:<6} {task.hint}".rstrip())
+        where = f"{task.file}:{task.line}"
+        print(f"{task.id:<10} {where:<36} {task.hint}".rstrip())
     return 0
 
 
 def _release(args):
-    tasks = release(args.src, args.out_dir, force=args.force)
+    tasks = release(args.src, args.out_dir, force=args.force, only=args.only)
     print(f"wrote the student copy to {args.out_dir}: {len(tasks)} solution regions "
           "(listed in ASSIGNMENT.md)")
     return 0
@@ -86,3 +123,10 @@ def _grade(args):
     print(grades.table())
     print(f"wrote grades.csv and grades.json to {args.out or args.student_dir}")
     return 0
+
+
+def _check(args):
+    report = check(args.src, tasks=args.tasks, jobs=args.jobs, timeout=args.timeout,
+                   deps=args.deps)
+    print(report.table())
+    return 0 if report.ok else 1

@@ -36,27 +36,35 @@ from .regions import TASK_ID, task_order
 _TEST_MARK = re.compile(r"pytest\.mark\.(task\d+_\d+)\b")
 
 # `python -c` program equivalent to `python -m pytest ARGS`, after dropping the editable-install
-# finders (modules named __editable__*) that map a package the student folder also has.
+# finders (modules named __editable__*) that map a package the student folder also has. Each
+# test's task markers go into the JUnit report as properties `<property name="task" ...>`.
 _PYTEST_IN_STUDENT_COPY = """
-import os, sys
+import os, re, sys
 def _maps_student_package(finder):
     module = getattr(finder, "__module__", None) or ""
     mapping = getattr(sys.modules.get(module), "MAPPING", {})
     return module.startswith("__editable__") and any(
         os.path.exists(name) or os.path.exists(name + ".py") for name in mapping)
 sys.meta_path[:] = [f for f in sys.meta_path if not _maps_student_package(f)]
+class TaskProperties:
+    def pytest_collection_modifyitems(self, items):
+        for item in items:
+            item.user_properties += [("task", mark.name) for mark in item.iter_markers()
+                                     if re.fullmatch(r"task\\d+_\\d+", mark.name)]
 import pytest
-sys.exit(pytest.main(sys.argv[1:]))
+sys.exit(pytest.main(sys.argv[1:], plugins=[TaskProperties()]))
 """
 
 
 @dataclass(frozen=True)
 class CaseResult:
-    """One test from a JUnit report: "passed", "failed", "error" or "skipped", and why."""
+    """One test from a JUnit report: "passed", "failed", "error" or "skipped", why, and the
+    task markers the test carries."""
 
     name: str
     outcome: str
     message: str = ""
+    tasks: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -251,10 +259,13 @@ def _read_junit(report):
     for case in root.iter("testcase"):
         verdict = next((child for child in case if child.tag in outcomes), None)
         name = f"{case.get('classname', '')}::{case.get('name', '')}"
+        tasks = tuple(prop.get("value") for prop in case.iter("property")
+                      if prop.get("name") == "task")
         if verdict is None:
-            cases.append(CaseResult(name, "passed"))
+            cases.append(CaseResult(name, "passed", "", tasks))
         else:
-            cases.append(CaseResult(name, outcomes[verdict.tag], verdict.get("message", "")))
+            cases.append(CaseResult(name, outcomes[verdict.tag], verdict.get("message", ""),
+                                    tasks))
     return cases
 
 

@@ -11,6 +11,9 @@ In the student version the whole region, both marker lines included, becomes one
 indentation of the BEGIN line: `raise NotImplementedError("Task 1.1: multiply by two")` (the
 hint after the colon is optional). A block between the comments `### BEGIN HIDDEN TESTS` and
 `### END HIDDEN TESTS` is removed entirely. This is nbgrader's "clear solutions" idea.
+With `only={"task1_1"}` just the regions of those tasks are replaced; the others keep their
+reference code and lose only their two marker lines (a partial release, or a full-solution
+copy with `only=()`).
 
 Markers are real comments (found with `tokenize`), so a marker written inside a string, as in
 this docstring or in a test that builds a toy repository, is left alone.
@@ -74,9 +77,11 @@ class StudentFile:
     tasks: list        # [(Task, line of the raise in the student version)]
 
 
-def student_version(text, path):
+def student_version(text, path, only=None):
     """Replace the solution regions of `text` and drop its hidden tests; `path` names errors.
 
+    `only`: the task ids whose regions are replaced (default None: every region); the regions
+    of other tasks keep their code, without the marker lines.
     Raises ValueError naming file and line for nested, unclosed or unmatched regions, a bad
     task id, or a student version that would not compile or would fail on import.
     """
@@ -84,11 +89,11 @@ def student_version(text, path):
         return StudentFile(text, [])
     lines = io.StringIO(text, newline="").readlines()
     markers = _markers(text, lines, path)
-    kept, tasks, opened = [], [], None
+    kept, tasks, opened, keep_body = [], [], None, False
     for number, line in enumerate(lines, start=1):
         marker = markers.get(number)
         if marker is None:
-            if opened is None:
+            if opened is None or keep_body:
                 kept.append(line)
             continue
         if marker.begins:
@@ -97,7 +102,8 @@ def student_version(text, path):
                                  f"{_KINDS[opened.kind]} opened at line {opened.line}; "
                                  "regions cannot be nested")
             opened = marker
-            if marker.task is not None:
+            keep_body = marker.task is not None and only is not None and marker.task.id not in only
+            if marker.task is not None and not keep_body:
                 newline = line[len(line.rstrip("\r\n")):] or "\n"
                 literal = json.dumps(marker.task.message, ensure_ascii=False)
                 kept.append(f"{marker.indent}raise NotImplementedError({literal}){newline}")
@@ -109,7 +115,7 @@ def student_version(text, path):
             raise ValueError(f"{path}:{number}: END {marker.kind} cannot close the "
                              f"{_KINDS[opened.kind]} opened at line {opened.line}")
         else:
-            opened = None
+            opened, keep_body = None, False
     if opened is not None:
         raise ValueError(f"{path}:{opened.line}: the {_KINDS[opened.kind]} opened here is "
                          f"never closed (add a line `### END {opened.kind}`)")

@@ -6,6 +6,9 @@ copies the files git tracks (or, outside a git checkout, every file but caches a
 outputs), with every solution region replaced by `raise NotImplementedError("Task A.B: hint")`
 and every hidden tests block removed (see `regions.py`), and adds ASSIGNMENT.md, the list of
 tasks. The same source always gives the same bytes and file modes, so a release can be diffed.
+
+    release("/work/main", "/tmp/one", only=["task4_2"])   # only that task is left to write
+    release("/work/main", "/tmp/all", only=[])            # a full-solution copy (no markers)
 """
 
 import fnmatch
@@ -61,19 +64,23 @@ def list_tasks(src_dir):
     return [task for task, _ in _student_sources(src, repository_files(src))[1]]
 
 
-def release(src_dir, out_dir, force=False):
-    """Write the student copy of `src_dir` into `out_dir`; returns the tasks, in order.
+def release(src_dir, out_dir, force=False, only=None):
+    """Write the student copy of `src_dir` into `out_dir`; returns the tasks it strips, in order.
 
     `out_dir` must be empty or missing; with `force=True` it may hold a previous student copy
-    (a folder with an ASSIGNMENT.md), which is deleted first. Nothing is written if a file has
-    a bad region: the ValueError names the file and line.
+    (a folder with an ASSIGNMENT.md), which is deleted first. `only` lists the task ids to
+    strip (default None: all); the other regions keep their reference code. Nothing is
+    written if a file has a bad region (the ValueError names the file and line) or `only`
+    names a task that has no region.
     """
     src, out = _source_folder(src_dir), Path(out_dir).resolve()
     if out == src or out in src.parents:
         raise ValueError(f"the student copy cannot go into {out}: it holds the source {src}")
     _check_out_dir(out, force)
     files = repository_files(src, exclude=out)
-    rewritten, tasks = _student_sources(src, files)
+    if only is not None:
+        only = _known_tasks(only, _student_sources(src, files)[1])
+    rewritten, tasks = _student_sources(src, files, only)
     _empty(out)
     for name in files:
         source, target = src / name, out / name
@@ -90,7 +97,18 @@ def release(src_dir, out_dir, force=False):
     return [task for task, _ in tasks]
 
 
-def _student_sources(src, files):
+def _known_tasks(only, tasks):
+    """The set of task ids in `only`, each checked against the regions found."""
+    only = {only} if isinstance(only, str) else set(only)
+    known = list(dict.fromkeys(task.id for task, _ in tasks))  # in task order, once each
+    unknown = sorted(only - set(known))
+    if unknown:
+        raise ValueError(f"no solution region for {', '.join(unknown)}; the tasks marked in the "
+                         f"source are {', '.join(known) or 'none'}")
+    return only
+
+
+def _student_sources(src, files, only=None):
     """({file: student text} for the files that change, [(Task, student line)] in order)."""
     rewritten, tasks = {}, []
     for name in files:
@@ -101,7 +119,7 @@ def _student_sources(src, files):
             text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as error:
             raise ValueError(f"{name}: not UTF-8 text ({error}); cannot look for markers")
-        student = student_version(text, name)
+        student = student_version(text, name, only)
         if student.text != text:
             rewritten[name] = student.text
         tasks += student.tasks

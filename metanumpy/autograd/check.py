@@ -69,6 +69,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0):
         got = np.zeros(x.shape) if g is None else B.to_numpy(g.data)
         host = B.to_numpy(x.data).copy()
         for idx in np.ndindex(*x.shape):
+            ### BEGIN SOLUTION task1_3: (f(x + eps) - f(x - eps)) / 2 eps at idx; restore x.data
             saved = host[idx]
             host[idx] = saved + eps
             x.data = B.from_numpy(host)
@@ -79,6 +80,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0):
             host[idx] = saved
             x.data = B.from_numpy(host)
             expected = (f_plus - f_minus) / (2 * eps)
+            ### END SOLUTION
             if not abs(got[idx] - expected) <= atol + rtol * abs(expected):
                 raise GradcheckError(
                     f"gradcheck failed for {_fn_name(fn)}: input {i} (shape {x.shape}) at index "

@@ -105,10 +105,12 @@ def masked_mean(x, mask, axis=1):
     mask = B.asarray(mask.data if isinstance(mask, Tensor) else mask)
     if tuple(mask.shape) != x.shape[: mask.ndim]:
         raise ValueError(f"masked_mean: mask shape {tuple(mask.shape)} does not match x shape {x.shape}")
+    ### BEGIN SOLUTION task2_1: weights mask / count (count at least 1), then sum x * weights
     mask = mask.astype(x.dtype)
     weights = mask / B.xp.maximum(mask.sum(axis=axis, keepdims=True), 1)
     weights = weights.reshape(tuple(mask.shape) + (1,) * (x.ndim - mask.ndim))
     return ops.sum(x * Tensor(weights), axis=axis)
+    ### END SOLUTION
 
 
 def _table_and_ids(table, ids, op):

@@ -85,11 +85,13 @@ def sum_to(g, shape):
     shape = tuple(shape)
     if g.shape == shape:
         return g
+    ### BEGIN SOLUTION task1_4: sum g over its extra leading axes and where shape has a 1
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1
     )
     return reshape(sum(g, axes, keepdims=False), shape)
+    ### END SOLUTION
 
 
 # --- elementwise, two inputs --------------------------------------------------------------
@@ -122,10 +124,12 @@ class Mul(Function):
         return a * b
 
     def backward(self, g, out):
+        ### BEGIN SOLUTION task1_2: d(ab)/da = b, d(ab)/db = a; sum_to each input's shape
         a, b = self.inputs
         ga = sum_to(g * b, a.shape) if a.requires_grad else None
         gb = sum_to(g * a, b.shape) if b.requires_grad else None
         return ga, gb
+        ### END SOLUTION
 
 
 class Div(Function):
@@ -241,7 +245,9 @@ class Tanh(Function):
         return B.xp.tanh(a)
 
     def backward(self, g, out):
+        ### BEGIN SOLUTION task1_6: the derivative of tanh is 1 - tanh^2 (use out)
         return (g * (1.0 - out * out),)
+        ### END SOLUTION
 
 
 class Sigmoid(Function):
@@ -251,7 +257,9 @@ class Sigmoid(Function):
         return B.xp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(a.dtype, copy=False)
 
     def backward(self, g, out):
+        ### BEGIN SOLUTION task1_6: the derivative of the sigmoid s is s (1 - s) (use out)
         return (g * out * (1.0 - out),)
+        ### END SOLUTION
 
 
 class Relu(Function):
@@ -502,6 +510,7 @@ class MatMul(Function):
             b.swapaxes(-1, -2) if self.transpose_b else b)
 
     def backward(self, g, out):
+        ### BEGIN SOLUTION task1_5: dA = dC op(B)^T, dB = op(A)^T dC with _product; mind the flags
         a, b = self.inputs
         ta, tb = self.transpose_a, self.transpose_b
         ga = gb = None
@@ -510,6 +519,7 @@ class MatMul(Function):
         if b.requires_grad:  # dB = op(A)^T dC, or its transpose dC^T op(A) when B was transposed
             gb = sum_to(_product(g, a, True, ta) if tb else _product(a, g, not ta, False), b.shape)
         return ga, gb
+        ### END SOLUTION
 
 
 def _product(a, b, transpose_a, transpose_b):
@@ -571,7 +581,9 @@ class GetItem(Function):
         return B.xp.asarray(a[self.index])
 
     def backward(self, g, out):
+        ### BEGIN SOLUTION task1_8: the adjoint of a gather is a scatter-add (index_add)
         return (index_add(g, self.index, self.inputs[0].shape),)
+        ### END SOLUTION
 
 
 class IndexAdd(Function):
@@ -581,12 +593,14 @@ class IndexAdd(Function):
         self.index, self.shape = index, shape
 
     def forward(self, values):
+        ### BEGIN SOLUTION task1_8: zeros, then add values at index; repeats add up (B.scatter_add)
         out = B.xp.zeros(self.shape, dtype=values.dtype)
         if _is_basic(self.index):
             out[self.index] = values  # basic indexing cannot repeat an element
         else:
             B.scatter_add(out, self.index, values)
         return out
+        ### END SOLUTION
 
     def backward(self, g, out):
         return (getitem(g, self.index),)
@@ -756,10 +770,12 @@ class LogSumExp(Function):
             s for i, s in enumerate(x.shape) if i not in self.axes))
 
     def backward(self, g, out):
+        ### BEGIN SOLUTION task1_7: g (reshaped to keep dims) times softmax(x) = exp(x - out)
         x = self.inputs[0]
         kshape = _keepdims_shape(x.shape, self.axes)
         softmax = exp(x - reshape(out, kshape))
         return (reshape(g, kshape) * softmax,)
+        ### END SOLUTION
 
 
 class LogSoftmax(Function):
@@ -774,7 +790,9 @@ class LogSoftmax(Function):
         return shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
 
     def backward(self, g, out):
+        ### BEGIN SOLUTION task1_7: g - softmax(x) * (sum of g over the axis); softmax = exp(out)
         return (g - exp(out) * sum(g, self.axis, keepdims=True),)
+        ### END SOLUTION
 
 
 def logsumexp(x, axis=None, keepdims=False):

@@ -94,6 +94,7 @@ class EpisodeSampler:
     def sample(self):
         """One Episode; advances the sampler's random state."""
         rng = self.rng
+        ### BEGIN SOLUTION task3_1: draw classes, label them 0..N-1, split K+Q distinct texts each
         candidates = (list(self.texts) if self.groups is None
                       else self.groups[rng.integers(len(self.groups))])
         classes = [candidates[i] for i in rng.choice(len(candidates), self.ways, replace=False)]
@@ -105,6 +106,7 @@ class EpisodeSampler:
             support += [(label, t) for t in picked[:self.shots]]
             query += [(label, t) for t in picked[self.shots:]]
         query = [query[i] for i in rng.permutation(len(query))]
+        ### END SOLUTION
         support_ids, support_mask = self.vocab.encode([t for _, t in support], self.max_len)
         query_ids, query_mask = self.vocab.encode([t for _, t in query], self.max_len)
         return Episode(

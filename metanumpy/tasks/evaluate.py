@@ -18,11 +18,13 @@ from .. import backend as B
 
 def confidence_interval(accuracies):
     """Half-width of the 95% interval of the mean: 1.96 * np.std(acc, ddof=0) / sqrt(n)."""
+    ### BEGIN SOLUTION task3_2: refuse an empty list; 1.96 * std (ddof=0) / sqrt(n), a float
     accuracies = np.asarray(accuracies, dtype=np.float64)
     if accuracies.ndim != 1 or accuracies.size == 0:
         raise ValueError(f"confidence_interval needs a non-empty 1-D list of accuracies, "
                          f"got shape {accuracies.shape}")
     return float(1.96 * np.std(accuracies, ddof=0) / np.sqrt(accuracies.size))
+    ### END SOLUTION
 
 
 @dataclass

@@ -144,6 +144,7 @@ class Vocab:
         if max_len is not None:
             max_len = _check_int("max_len", max_len, 1)
         rows = [self.encode_one(text)[:max_len] for text in texts]
+        ### BEGIN SOLUTION task2_2: pad rows with PAD to (B, T) ids; mask is 1 on real tokens
         width = max([1] + [len(row) for row in rows])
         ids = np.full((len(rows), width), self.PAD, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.float32)
@@ -151,6 +152,7 @@ class Vocab:
             ids[r, :len(row)] = row
             mask[r, :len(row)] = 1.0
         return ids, mask
+        ### END SOLUTION
 
     def decode(self, ids):
         """The words of one sequence of ids, joined by spaces; pad and n-gram ids are skipped."""
