@@ -26,3 +26,14 @@ def test_ci_runs_the_readme_test_command():
     test_command = [line for line in commands.splitlines() if "pytest" in line][0].strip()
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test_command in ci.splitlines()
+
+
+def test_setup_cfg_reads_as_setuptools_reads_it():
+    """setuptools reads setup.cfg with interpolation: a bare '%' breaks `pip install`."""
+    import configparser
+
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / "setup.cfg", encoding="utf-8")
+    for section in parser.sections():
+        for option in parser.options(section):
+            parser.get(section, option)  # raises InterpolationSyntaxError on a bare '%'
