@@ -160,15 +160,9 @@ report.plot(plot.accuracy_bars(results, report.path("accuracy.png"),
                                f"5-way 1-shot topics, {TEST_EPISODES} test episodes"))
 
 
-def beats(a, b):
-    """True when a's 95% interval lies entirely above b's."""
-    values = report.values
-    return values[a] - values[f"{a}_ci95"] > values[b] + values[f"{b}_ci95"]
-
-
-report.value("reptile_beats_finetune", beats("reptile", "finetune"),
+report.value("reptile_beats_finetune", report.beats("reptile", "finetune"),
              "Reptile beats fine-tuning from scratch (non-overlapping 95% intervals)")
-report.value("reptile_beats_bow", beats("reptile", "bow"),
+report.value("reptile_beats_bow", report.beats("reptile", "bow"),
              "Reptile beats BoW (non-overlapping 95% intervals)")
 report.save()
 

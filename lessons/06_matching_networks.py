@@ -175,17 +175,11 @@ report.plot(plot.accuracy_bars(results, report.path("accuracy.png"),
                                f"5-way 1-shot topics, {TEST_EPISODES} test episodes"))
 
 
-def beats(a, b):
-    """True when a's 95% interval lies entirely above b's."""
-    values = report.values
-    return values[a] - values[f"{a}_ci95"] > values[b] + values[f"{b}_ci95"]
-
-
-report.value("tau10_beats_tau1", beats("matching_tau10", "matching_tau1"),
+report.value("tau10_beats_tau1", report.beats("matching_tau10", "matching_tau1"),
              "tau = 10 beats tau = 1 (non-overlapping 95% intervals)")
-report.value("matching_beats_bow", beats("matching_tau10", "bow"),
+report.value("matching_beats_bow", report.beats("matching_tau10", "bow"),
              "Matching (tau = 10) beats BoW (non-overlapping 95% intervals)")
-report.value("matching_beats_pretrain", beats("matching_tau10", "pretrain"),
+report.value("matching_beats_pretrain", report.beats("matching_tau10", "pretrain"),
              "Matching (tau = 10) beats the pre-trained baseline (non-overlapping 95% intervals)")
 report.save()
 

@@ -163,15 +163,9 @@ report.plot(plot.accuracy_bars(results, report.path("accuracy.png"),
                                f"5-way topics, {TEST_EPISODES} test episodes per setting"))
 
 
-def beats(a, b):
-    """True when a's 95% interval lies entirely above b's."""
-    values = report.values
-    return values[a] - values[f"{a}_ci95"] > values[b] + values[f"{b}_ci95"]
-
-
-report.value("protonet_beats_bow", beats("protonet_1shot", "bow_1shot"),
+report.value("protonet_beats_bow", report.beats("protonet_1shot", "bow_1shot"),
              "ProtoNet beats BoW at 1-shot (non-overlapping 95% intervals)")
-report.value("protonet_beats_pretrain", beats("protonet_1shot", "pretrain_1shot"),
+report.value("protonet_beats_pretrain", report.beats("protonet_1shot", "pretrain_1shot"),
              "ProtoNet beats the pre-trained baseline at 1-shot (non-overlapping 95% intervals)")
 report.save()
 

@@ -108,6 +108,11 @@ class Report:
         print(f"{label}: {100 * mean:.2f}% ± {100 * ci:.2f}%")
         return float(mean)
 
+    def beats(self, a, b):
+        """True when accuracy `a`'s 95% interval lies entirely above `b`'s."""
+        values = self.values
+        return values[a] - values[f"{a}_ci95"] > values[b] + values[f"{b}_ci95"]
+
     def plot(self, path):
         """Register a plot file written in the output folder; returns its path."""
         self.plots.append(Path(path).name)
