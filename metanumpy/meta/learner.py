@@ -134,14 +134,18 @@ def encode_support(model, episode):
 
 def whole_episode(episode):
     """Support and query of an episode stacked into one padded batch: (ids, mask)."""
-    width = max(episode.support_ids.shape[1], episode.query_ids.shape[1])
+    return (stack_padded(episode.support_ids, episode.query_ids),
+            stack_padded(episode.support_mask, episode.query_mask))
 
-    def pad(a):
-        return np.pad(a, ((0, 0), (0, width - a.shape[1])))
 
-    ids = np.concatenate([pad(episode.support_ids), pad(episode.query_ids)])
-    mask = np.concatenate([pad(episode.support_mask), pad(episode.query_mask)])
-    return ids, mask
+def stack_padded(top, bottom):
+    """`top` above `bottom` in one array, the narrower one padded on the right with zeros."""
+    n = len(top)
+    out = np.zeros((n + len(bottom), max(top.shape[1], bottom.shape[1])),
+                   dtype=np.result_type(top, bottom))
+    out[:n, :top.shape[1]] = top
+    out[n:, :bottom.shape[1]] = bottom
+    return out
 
 
 def evaluation_mode(fn):
