@@ -216,7 +216,7 @@ def build_parser():
     p.add_argument("--baselines", default="bow,scratch,pretrain",
                    help="comma-separated baselines (empty: none)")
     p.add_argument("--episodes", type=int, default=600, help="fixed meta-test episodes")
-    p.add_argument("--steps", type=int, default=1000, help="meta-training steps per learner")
+    p.add_argument("--steps", type=int, default=2000, help="meta-training steps per learner")
     p.add_argument("--seed", type=int, default=0, help="seed for data, models and episodes")
     p.add_argument("--out", default="results", help="folder for results.md/json and runs")
     p.set_defaults(run=cmd_table)

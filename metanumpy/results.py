@@ -1,6 +1,6 @@
 """The results tables of the README, from one command:
 
-    python -m metanumpy table --out results            # all families, all learners, 600 episodes
+    python -m metanumpy table --out results     # all families and learners, 600 episodes, 2000 steps
 
 For each built-in family and setting (5-way 1-shot and 5-shot; 2-way for sentiment) it
 evaluates the three baselines and meta-trains each algorithm with the same seed, then
@@ -52,7 +52,7 @@ def run_learner(algo, exp, episodes, steps, out_dir):
 
 
 def run(families=tuple(SETTINGS), learners=LEARNERS, baselines=BASELINES, episodes=600,
-        steps=1000, seed=0, out="results", log=print):
+        steps=2000, seed=0, out="results", log=print):
     """Evaluate everything; returns {family: {setting: {name: row}}} and writes the files."""
     os.makedirs(out, exist_ok=True)
     table = {}
