@@ -44,6 +44,7 @@ def run_baseline(name, exp, episodes):
 
 def run_learner(algo, exp, episodes, steps, out_dir):
     learner = exp.learner(algo)
+    exp.save(out_dir, algo, {})  # so that `python -m metanumpy evaluate out_dir` works
     history = train(learner, exp.sampler("train"), exp.episodes("val", 100), steps=steps,
                     eval_every=max(steps // 5, 1), out_dir=out_dir, log=lambda line: None,
                     resume=False)

@@ -54,3 +54,11 @@ def test_help_lists_every_flag_with_its_default():
                  "--anil", "--init"]:
         assert flag in text
     assert "(default: 5)" in text  # --ways
+
+
+def test_a_user_mistake_is_one_clear_line_not_a_traceback(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "metanumpy", "train", "--tasks",
+                          str(tmp_path / "missing"), "--steps", "1"], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stderr.startswith("error: ") and "missing" in run.stderr
+    assert "Traceback" not in run.stderr
