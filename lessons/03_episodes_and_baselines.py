@@ -15,8 +15,6 @@
 # %%
 """Lesson 3: N-way K-shot episodes, class-disjoint splits, and three baselines with 95% CIs."""
 
-import numpy as np
-
 from metanumpy import plot, tasks
 from metanumpy.experiment import Experiment
 from metanumpy.lessons import Report, lesson_args

@@ -20,7 +20,6 @@ import signal
 import threading
 import time
 
-import numpy as np
 
 from . import checkpoint
 from .meta.learner import TrainingDiverged
@@ -170,13 +169,3 @@ def load_best(learner, out_dir):
 def read_history(out_dir):
     with open(os.path.join(out_dir, "history.json"), encoding="utf-8") as f:
         return json.load(f)
-
-
-def smoothed(values, window=20):
-    """Moving average for learning curves (same length as `values`)."""
-    values = np.asarray(values, dtype=float)
-    if len(values) == 0:
-        return values
-    kernel = np.ones(min(window, len(values))) / min(window, len(values))
-    padded = np.concatenate([np.full(len(kernel) - 1, values[0]), values])
-    return np.convolve(padded, kernel, mode="valid")

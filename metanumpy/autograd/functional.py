@@ -9,7 +9,7 @@ inputs here and then run as one fused op from `fused.py`, which gives the same n
 
 from .. import backend as B
 from . import fused, ops
-from .fused import bag_sum, cross_entropy_loss, nll_loss
+from .fused import bag_sum, cross_entropy_loss, nll_loss, one_hot  # noqa: F401 (one_hot re-exported)
 from .ops import as_tensor, log_softmax, logsumexp  # noqa: F401  (re-exported)
 from .tensor import Tensor
 
@@ -29,13 +29,6 @@ def _labels(labels, logits, op):
             f"got {logits.shape} and {tuple(labels.shape)}"
         )
     return labels
-
-
-def one_hot(labels, n_classes, dtype=None):
-    """A constant (n, n_classes) Tensor with a 1 at each label."""
-    labels = B.asarray(labels.data if isinstance(labels, Tensor) else labels)
-    eye = B.xp.eye(n_classes, dtype=dtype or B.default_float)
-    return Tensor(eye[labels])
 
 
 def _labels_in_range(labels, n_classes, op):

@@ -25,8 +25,10 @@ def _picked(log_probs, labels):
     return B.xp.asarray(-log_probs[B.xp.arange(n), labels].sum() / n)
 
 
-def _one_hot(labels, n_classes, dtype):
-    return Tensor(B.xp.eye(n_classes, dtype=dtype)[labels])
+def one_hot(labels, n_classes, dtype=None):
+    """A constant (n, n_classes) Tensor with a 1 at each label."""
+    labels = B.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    return Tensor(B.xp.eye(n_classes, dtype=dtype or B.default_float)[labels])
 
 
 class CrossEntropy(Function):
@@ -48,7 +50,7 @@ class CrossEntropy(Function):
         x = self.inputs[0]
         n, classes = x.shape
         softmax = exp(log_softmax(x, axis=1))
-        return ((softmax - _one_hot(self.labels, classes, x.dtype)) * (g * (1.0 / n)),)
+        return ((softmax - one_hot(self.labels, classes, x.dtype)) * (g * (1.0 / n)),)
 
 
 class NLL(Function):
@@ -64,7 +66,7 @@ class NLL(Function):
 
     def backward(self, g, out):
         n, classes = self.inputs[0].shape
-        return (_one_hot(self.labels, classes, g.dtype) * (g * (-1.0 / n)),)
+        return (one_hot(self.labels, classes, g.dtype) * (g * (-1.0 / n)),)
 
 
 def cross_entropy_loss(logits, labels):
