@@ -16,7 +16,7 @@ passes are still written with Tensor ops, so they differentiate to any order
 from .. import backend as B
 from .ops import _axes, exp, log_softmax
 from .ops import sum as sum_over
-from .tensor import Function, Tensor
+from .tensor import Function, Tensor, constant
 
 
 def _picked(log_probs, labels):
@@ -27,7 +27,7 @@ def _picked(log_probs, labels):
 
 def one_hot(labels, n_classes, dtype=None):
     """A constant (n, n_classes) Tensor with a 1 at each label."""
-    labels = B.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    labels = constant(labels)
     return Tensor(B.xp.eye(n_classes, dtype=dtype or B.default_float)[labels])
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import backend as B
 from ..rowsparse import add_all
-from .tensor import Function, Tensor
+from .tensor import Function, Tensor, constant
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -692,7 +692,7 @@ def take_rows(table, ids):
     index those. Its gradient scatter-adds into that small table, which becomes the used rows
     of the full gradient.
     """
-    ids = B.asarray(ids.data if isinstance(ids, Tensor) else ids)
+    ids = constant(ids)
     if ids.dtype.kind not in "iu":
         raise TypeError(f"embedding: ids must be integers, not {ids.dtype}")
     rows, where = distinct_rows(ids, table.shape[0])

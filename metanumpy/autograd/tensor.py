@@ -281,6 +281,11 @@ def _raw(x):
     return x.data if isinstance(x, Tensor) else x
 
 
+def constant(x, dtype=None):
+    """A constant input (ids, labels, a mask: Tensor, list or array) as a backend array."""
+    return B.asarray(_raw(x), dtype=dtype)
+
+
 def tensor(data, requires_grad=False, dtype=None):
     """Make a Tensor from a list, a scalar, a NumPy array or a backend array.
 

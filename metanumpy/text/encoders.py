@@ -14,15 +14,15 @@ are fine; they are moved to the current backend. Padded positions never affect t
 from .. import backend as B
 from ..autograd import functional as F
 from ..autograd import ops
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, constant
 from ..nn import Embedding, Linear, Module
 from ..nn.init import generator
 
 
 def padded_batch(ids, mask, who):
     """`ids` (batch, time) as integers and `mask` as floats, on the backend, shapes checked."""
-    ids = B.asarray(ids.data if isinstance(ids, Tensor) else ids)
-    mask = B.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=B.default_float)
+    ids = constant(ids)
+    mask = constant(mask, dtype=B.default_float)
     if ids.ndim != 2 or tuple(ids.shape) != tuple(mask.shape):
         raise ValueError(
             f"{who}: expected ids and mask of the same shape (batch, time), "
