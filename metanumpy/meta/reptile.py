@@ -96,12 +96,6 @@ class Reptile(MetaLearner):
         with no_grad():
             return self.model(episode.query_ids, episode.query_mask, params=phi)
 
-    def state_dict(self):
-        return {"model": self.model.state_dict(), "optimizer": {}, "extra": {}}
-
-    def load_state_dict(self, state):
-        self.model.load_state_dict(state["model"])
-
 
 def _inner_update(kind, g, moments, t, lr, betas=(0.9, 0.999), eps=1e-8):
     """The size of one inner step for SGD or Adam (returns step, new moments)."""
