@@ -20,6 +20,7 @@ import numpy as np
 from .. import backend as B
 from ..autograd import Tensor, grad, no_grad
 from ..autograd.functional import accuracy, cross_entropy
+from ..optim import Adam, sgd_step
 from .learner import MetaLearner, check_finite, whole_episode  # noqa: F401 (re-exported)
 
 
@@ -45,20 +46,22 @@ class Reptile(MetaLearner):
         return self.outer_lr + (self.outer_lr_final - self.outer_lr) * float(progress)
 
     def finetune(self, ids, mask, labels, steps):
-        """`steps` plain training steps from theta on (ids, mask, labels), with the inner
+        """`steps` ordinary training steps from theta on (ids, mask, labels) with the inner
         optimizer; returns (phi, last loss, last accuracy). theta itself is not changed."""
         phi = {n: Tensor(p.data, requires_grad=True) for n, p in self.model.named_parameters()}
-        moments = {n: (0.0, 0.0) for n in phi}
+        adam = Adam(list(phi.values()), lr=self.inner_lr) if self.inner_optimizer == "adam" else None
         loss = logits = None
-        for t in range(1, steps + 1):
+        for _ in range(steps):
             logits = self.model(ids, mask, params=phi)
             loss = cross_entropy(logits, labels)
             grads = grad(loss, list(phi.values()))
-            with no_grad():
-                for (n, p), g in zip(list(phi.items()), grads):
-                    step, moments[n] = _inner_update(self.inner_optimizer, g.data, moments[n], t,
-                                                     self.inner_lr)
-                    phi[n] = Tensor(p.data - step, requires_grad=True)
+            if adam:  # Adam replaces each copy's .data with a new array: theta is never written
+                for p, g in zip(phi.values(), grads):
+                    p.grad = g
+                adam.step()
+            else:
+                with no_grad():
+                    phi = {n: p.requires_grad_() for n, p in sgd_step(phi, grads, self.inner_lr).items()}
         acc = None if logits is None else accuracy(logits, labels)  # last step, before its update
         return phi, loss, acc
 
@@ -95,14 +98,3 @@ class Reptile(MetaLearner):
                                   episode.support_labels, steps)
         with no_grad():
             return self.model(episode.query_ids, episode.query_mask, params=phi)
-
-
-def _inner_update(kind, g, moments, t, lr, betas=(0.9, 0.999), eps=1e-8):
-    """The size of one inner step for SGD or Adam (returns step, new moments)."""
-    if kind == "sgd":
-        return lr * g, moments
-    m, v = moments
-    m = betas[0] * m + (1 - betas[0]) * g
-    v = betas[1] * v + (1 - betas[1]) * g * g
-    m_hat, v_hat = m / (1 - betas[0] ** t), v / (1 - betas[1] ** t)
-    return lr * m_hat / (B.xp.sqrt(v_hat) + eps), (m, v)
