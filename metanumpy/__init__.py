@@ -18,7 +18,9 @@ import sys
 if "numpy" not in sys.modules:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from . import backend  # noqa: E402
+from . import allocator, backend  # noqa: E402
+
+allocator.keep_freed_memory()  # big temporaries reuse memory instead of page-faulting (allocator.py)
 from .autograd import (
     GradcheckError, Tensor, grad, gradcheck, gradgradcheck, is_grad_enabled, no_grad, tensor,
 )

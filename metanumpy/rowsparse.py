@@ -15,11 +15,12 @@ faster. The second ("patched") is what subtracting such a gradient from a table 
 
 A RowSparse stands for the dense array it describes and behaves like it (through NumPy's
 `__array__` and `__array_ufunc__` protocols): code that does not know about it still gets
-the right answer, computed on the densified array. Four rules do the useful work on the
+the right answer, computed on the densified array. These rules do the useful work on the
 rows alone:
 
 * picking rows: `table[ids]` for an integer array;
 * adding or subtracting a zero-based table patches the other operand's rows: `a - g`;
+  and a patched table minus its own base is zero-based: `(theta - g) - theta` has g's rows;
 * multiplying by a zero-based table keeps its rows: `a * g`, and `g * 0.5`, `g / 2`, `-g`;
 * in place, `dense += t` (and `-=`) adds t's base if it has one, then fixes t's rows.
 
@@ -85,10 +86,19 @@ class RowSparse(NDArrayOperatorsMixin):
             return self.take(index)
         return self.dense()[index]
 
-    def take(self, ids):
-        """`table[ids]` for an integer array `ids` of any shape, without densifying."""
+    def take(self, ids, axis=0):
+        """`table[ids]` for an integer array `ids` of any shape, without densifying (the rows
+        of the table: `axis` can only be 0, as in `ndarray.take(ids, axis=0)`)."""
+        if axis != 0:
+            return self.dense().take(ids, axis=axis)
+        out = self._take(ids)
+        return out.copy() if out is self.values else out
+
+    def _take(self, ids):
+        """`take`, but for the table's own rows it returns `values` itself, not a copy: for
+        the arithmetic below, which never writes to it."""
         if _same_rows(ids, self.rows):
-            return self.values.copy()
+            return self.values
         if self.base is None:
             out = np.zeros(ids.shape + self.shape[1:], self.dtype)
         else:
@@ -100,7 +110,7 @@ class RowSparse(NDArrayOperatorsMixin):
         out[hit] = self.values[slot[hit]]
         return out
 
-    # --- arithmetic: the four rules above, everything else on the dense array ----------------
+    # --- arithmetic: the rules above, everything else on the dense array ----------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if any(isinstance(x, RowSparse) for x in kwargs.get("out", ())):
             raise TypeError(
@@ -152,6 +162,11 @@ def _is_scalar(x):
     return isinstance(x, (int, float, np.generic)) or (isinstance(x, np.ndarray) and x.ndim == 0)
 
 
+def _rows_of(table, rows):
+    """`table[rows]` for reading only (a RowSparse's own rows come back without a copy)."""
+    return table._take(rows) if isinstance(table, RowSparse) else np.take(table, rows, axis=0)
+
+
 def _same_rows(a, b):
     return a.shape == b.shape and np.array_equal(a, b)
 
@@ -170,13 +185,15 @@ def _on_rows(ufunc, inputs):
         return None
     a, b = inputs
     if ufunc in (np.add, np.subtract) and _zero_based(b) and _matches(a, b):
-        return patch_rows(a, b.rows, ufunc(a[b.rows], b.values))
+        return patch_rows(a, b.rows, ufunc(_rows_of(a, b.rows), b.values))
     if ufunc is np.add and _zero_based(a) and _matches(b, a):
-        return patch_rows(b, a.rows, b[a.rows] + a.values)
+        return patch_rows(b, a.rows, _rows_of(b, a.rows) + a.values)
+    if ufunc is np.subtract and isinstance(a, RowSparse) and a.base is b:
+        return RowSparse(a.shape, a.rows, a.values - b[a.rows])
     if ufunc is np.multiply and _zero_based(b) and _matches(a, b):
-        return RowSparse(b.shape, b.rows, a[b.rows] * b.values)
+        return RowSparse(b.shape, b.rows, _rows_of(a, b.rows) * b.values)
     if ufunc is np.multiply and _zero_based(a) and _matches(b, a):
-        return RowSparse(a.shape, a.rows, a.values * b[a.rows])
+        return RowSparse(a.shape, a.rows, a.values * _rows_of(b, a.rows))
     if ufunc in (np.multiply, np.true_divide) and _zero_based(a) and _is_scalar(b):
         return RowSparse(a.shape, a.rows, ufunc(a.values, b))
     if ufunc is np.multiply and _zero_based(b) and _is_scalar(a):

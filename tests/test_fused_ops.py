@@ -188,6 +188,7 @@ RULES = {
     "g + dense": lambda g, h: g + DENSE,
     "patched - h": lambda g, h: (DENSE - g) - h,
     "patched + patched": lambda g, h: (DENSE - g) + (DENSE + h),
+    "patched - its base": lambda g, h: (DENSE - g) - DENSE,
     "g * h": lambda g, h: g * h,
     "dense * g": lambda g, h: DENSE * g,
     "0.5 * g / 2": lambda g, h: 0.5 * g / 2,
@@ -208,6 +209,26 @@ def test_row_sparse_arithmetic_equals_dense_arithmetic(rule):
     got = fn(g, h)
     want = fn(g.dense(), h.dense())
     np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12)
+
+
+def test_a_patched_table_minus_its_base_keeps_only_the_patched_rows():
+    theta = DENSE.copy()
+    move = (theta - 0.1 * sparse([1, 4])) - theta  # phi - theta after a row-sparse step
+    assert isinstance(move, RowSparse) and move.base is None and list(move.rows) == [1, 4]
+    other = (theta - 0.1 * sparse([1, 4])) - DENSE  # equal values, but not its base
+    assert isinstance(other, np.ndarray)
+    np.testing.assert_allclose(np.asarray(move), np.asarray(other))
+
+
+def test_take_along_rows_equals_indexing():
+    g, patched = sparse([1, 4, 6]), sparse([2, 5], seed=3, base=DENSE)
+    ids = np.array([[6, 0], [4, 4]])
+    for t in (g, patched):
+        np.testing.assert_allclose(t.take(ids, axis=0), t.dense()[ids])
+        np.testing.assert_allclose(t.take(np.array([1]), axis=1), t.dense()[:, [1]])
+        own = t.take(t.rows, axis=0)
+        assert own is not t.values  # a copy the caller may write to
+        np.testing.assert_allclose(own, t.values)
 
 
 def test_in_place_updates_of_a_dense_array():

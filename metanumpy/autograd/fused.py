@@ -151,7 +151,7 @@ class BagSum(Function):
 
     def forward(self, rows):
         weights = self.bags.weights
-        per_token = rows[self.bags.where]  # (batch, time, dim)
+        per_token = rows.take(self.bags.where, axis=0)  # rows[where]: (batch, time, dim)
         return (weights.reshape(weights.shape[0], 1, -1) @ per_token).reshape(weights.shape[0], -1)
 
     def backward(self, g, out):

@@ -640,7 +640,7 @@ class TakeRows(Function):
         self.rows = rows
 
     def forward(self, table):
-        return table[self.rows]
+        return table.take(self.rows, axis=0)  # as table[rows], and faster on NumPy
 
     def backward(self, g, out):
         return (scatter_rows(g, self.rows, self.inputs[0].shape[0]),)
