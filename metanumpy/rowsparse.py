@@ -189,7 +189,7 @@ def _on_rows(ufunc, inputs):
     if ufunc is np.add and _zero_based(a) and _matches(b, a):
         return patch_rows(b, a.rows, _rows_of(b, a.rows) + a.values)
     if ufunc is np.subtract and isinstance(a, RowSparse) and a.base is b:
-        return RowSparse(a.shape, a.rows, a.values - b[a.rows])
+        return RowSparse(a.shape, a.rows, a.values - _rows_of(b, a.rows))
     if ufunc is np.multiply and _zero_based(b) and _matches(a, b):
         return RowSparse(b.shape, b.rows, _rows_of(a, b.rows) * b.values)
     if ufunc is np.multiply and _zero_based(a) and _matches(b, a):
@@ -210,7 +210,7 @@ def _in_place(ufunc, inputs, out):
         return None
     if not isinstance(t, RowSparse) or not _matches(a, t):
         return None
-    before = a[t.rows]
+    before = np.take(a, t.rows, axis=0)
     if t.base is not None:
         ufunc(a, t.base, out=a)
     a[t.rows] = ufunc(before, t.values)

@@ -131,8 +131,10 @@ def embedding_bag(table, ids, weights):
 
     ids: (batch, time) integers; weights: a constant (batch, time) array. The U distinct rows
     the batch uses are taken from the table once (`take_distinct_rows`), and a fused op sums
-    them per text (`bag_sum`). So the gradient with respect to the table has U rows, stored
-    row-sparse, and no (batch, time, dim) array is kept for the backward pass.
+    them per text (`BagSum`). So the gradient with respect to the table has U rows, stored
+    row-sparse, and no (batch, time, dim) array is kept for the backward pass. The batch's
+    distinct rows and backward plan are remembered for the next step of an inner loop
+    (`fused.RecentBags`).
     """
     table, ids = _table_and_ids(table, ids, "embedding_bag")
     weights = constant(weights, dtype=table.dtype)
@@ -141,8 +143,8 @@ def embedding_bag(table, ids, weights):
             f"embedding_bag: expected ids and weights of the same shape (batch, time), "
             f"got {tuple(ids.shape)} and {tuple(weights.shape)}"
         )
-    rows, where = ops.distinct_rows(ids, table.shape[0])
-    return bag_sum(ops.take_distinct_rows(table, rows), where, weights)
+    rows, bags = fused.recent_bags.get(ids, weights, table.shape[0])  # reused in inner loops
+    return fused.BagSum(bags)(ops.take_distinct_rows(table, rows))
 
 
 def embedding_mean(table, ids, mask):

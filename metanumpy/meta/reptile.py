@@ -20,6 +20,7 @@ import numpy as np
 from ..autograd import Tensor, grad, no_grad
 from ..autograd.functional import accuracy, cross_entropy
 from ..optim import Adam, sgd_step
+from ..rowsparse import add_all
 from .learner import MetaLearner, check_finite, whole_episode  # noqa: F401 (re-exported)
 
 
@@ -77,17 +78,16 @@ class Reptile(MetaLearner):
         eps = self.step_size(progress)
         params = dict(self.model.named_parameters())
         ### BEGIN SOLUTION task5_1: train_on_task each episode; theta += eps * mean(phi - theta)
-        moved = dict.fromkeys(params)  # sum over tasks of phi_i - theta, per parameter
+        moves = {n: [] for n in params}  # phi_i - theta for each task, per parameter
         losses, accs = [], []
         for ep in episodes:
             phi, loss, acc = self.train_on_task(ep)
             losses.append(check_finite(loss, self.diverged_hint))
             accs.append(acc)
-            for n, p in params.items():
-                move = phi[n].data - p.data  # row-sparse for an embedding table (rowsparse.py)
-                moved[n] = move if moved[n] is None else moved[n] + move
+            for n, p in params.items():  # row-sparse for an embedding table (rowsparse.py)
+                moves[n].append(phi[n].data - p.data)
         for n, p in params.items():  # in place (every phi is done with): for an embedding
-            p.data += (eps / len(episodes)) * moved[n]  # table, only the rows that moved
+            p.data += (eps / len(episodes)) * add_all(moves[n])  # table, only the rows that moved
         return {"loss": float(np.mean(losses)), "acc": float(np.mean(accs))}
         ### END SOLUTION
 
