@@ -341,3 +341,17 @@ def test_distinct_rows_lists_the_used_rows_and_where_each_id_sits():
     rows, where = ops.distinct_rows(ids, 10)
     np.testing.assert_array_equal(rows, [0, 2, 5, 9])
     np.testing.assert_array_equal(rows[where], ids)
+
+
+def test_recent_bags_are_reused_only_for_the_same_batch():
+    recent = fused.RecentBags(size=2)
+    ids, weights = np.array([[1, 5, 5], [2, 0, 0]]), np.full((2, 3), 0.5)
+    rows, bags = recent.get(ids, weights, 10)
+    assert list(rows) == [0, 1, 2, 5]
+    assert recent.get(ids.copy(), weights.copy(), 10)[1] is bags  # same contents: reused
+    ids[0, 0] = 7  # changed in place: worked out again
+    rows, changed = recent.get(ids, weights, 10)
+    assert changed is not bags and list(rows) == [0, 2, 5, 7]
+    assert recent.get(ids, weights * 2, 10)[1] is not changed  # other weights
+    assert recent.get(ids, weights, 20)[1] is not changed  # another table size
+    assert recent.get(ids, weights, 10)[1] is not changed  # only the last two are kept
