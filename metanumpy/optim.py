@@ -145,7 +145,7 @@ class Adam(Optimizer):
             m, v = B.xp.zeros(p.shape, dtype=p.dtype), B.xp.zeros(p.shape, dtype=p.dtype)
             self.state["m"][i], self.state["v"][i] = m, v
         # The moments are the optimizer's own arrays, so they are updated in place, and the
-        # step is built in one temporary array: on a large embedding table every full-size
+        # new weights are built in one new array: on a large embedding table every full-size
         # pass counts, and a fresh array costs more than a pass over an existing one.
         m *= self.beta1
         m += (1.0 - self.beta1) * g
@@ -153,11 +153,12 @@ class Adam(Optimizer):
         v += (1.0 - self.beta2) * (g * g)
         # lr * m_hat / (sqrt(v_hat) + eps) = lr * sqrt(c2) / c1 * m / (sqrt(v) + eps * sqrt(c2))
         c1, c2 = 1.0 - self.beta1**self.steps, 1.0 - self.beta2**self.steps
-        step = B.xp.sqrt(v)
-        step += self.eps * math.sqrt(c2)
-        B.xp.divide(m, step, out=step)
-        step *= self.lr * math.sqrt(c2) / c1
-        return p - step
+        new = B.xp.sqrt(v)
+        new += self.eps * math.sqrt(c2)
+        B.xp.divide(m, new, out=new)
+        new *= -self.lr * math.sqrt(c2) / c1
+        new += p  # p - step, written into the step's own array
+        return new
 
 
 def clip_grad_norm(params, max_norm):

@@ -51,6 +51,7 @@ PRIMITIVES = {
     "take-scatter-rows": (
         lambda t: ops.scatter_rows(ops.take_distinct_rows(t, np.array([1, 3])) ** 2, np.array([0, 2]), 4),
         [(5, 2)]),
+    "class_logsumexp": (lambda x: F.class_logsumexp(x * x, LABELS, 4), [(3, 5)]),
     "l2_normalize": (lambda x: F.l2_normalize(x * x, axis=0), [(3, 4)]),
     "l2_normalize-at-zero": (lambda x: F.l2_normalize(x * 0.0), [(2, 3)]),
     "norm": (lambda x: fused.norm(x, axis=1) * x, [(3, 4)]),
@@ -84,6 +85,23 @@ def test_fused_losses_equal_their_compositions():
         np.testing.assert_allclose(loss.numpy(), composed.numpy(), rtol=1e-6)
         (g_fused,), (g_composed,) = mn.grad(loss, x), mn.grad(composed, x)
         np.testing.assert_allclose(g_fused.numpy(), g_composed.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_class_logsumexp_equals_its_composition_exactly():
+    """The same arrays as the composed version: equal values and gradients, not just close."""
+    x = inputs(5, (6, 5))[0]
+    member = F.one_hot(LABELS, 4, x.dtype).numpy().T  # (ways, m); class 0 has one column
+    offset = mn.tensor(np.where(member > 0, 0.0, -1e30))
+    composed = mn.logsumexp(mn.reshape(x, (6, 1, 5)) + offset, axis=2)
+    fused_out = F.class_logsumexp(x, LABELS, 4)
+    np.testing.assert_array_equal(fused_out.numpy(), composed.numpy())
+    weights = mn.tensor(np.random.default_rng(1).standard_normal((6, 4)))
+    (g_fused,), (g_composed,) = (mn.grad((out * weights).sum(), x) for out in (fused_out, composed))
+    np.testing.assert_array_equal(g_fused.numpy(), g_composed.numpy())
+    with pytest.raises(ValueError, match=r"class_logsumexp: labels must lie in 0..2, got 0..3"):
+        F.class_logsumexp(x, LABELS, 3)
+    with pytest.raises(ValueError, match=r"class_logsumexp: expected scores of shape \(n, m\)"):
+        F.class_logsumexp(x, LABELS[:4], 4)
 
 
 def test_l2_normalize_equals_its_composition():

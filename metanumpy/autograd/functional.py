@@ -55,6 +55,22 @@ def cross_entropy(logits, labels):
     return cross_entropy_loss(logits, labels)
 
 
+def class_logsumexp(x, labels, ways):
+    """$out_{qk} = \\log \\sum_{j:\\, y_j = k} e^{x_{qj}}$ for (n, m) scores `x` and the integer
+    labels (m,) of its columns, in 0..ways-1: (n, ways), one fused op."""
+    x = as_tensor(x)
+    labels = constant(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"class_logsumexp: labels must be integers, not {labels.dtype}")
+    if x.ndim != 2 or tuple(labels.shape) != x.shape[1:]:
+        raise ValueError(
+            f"class_logsumexp: expected scores of shape (n, m) and labels of shape (m,), "
+            f"got {x.shape} and {tuple(labels.shape)}"
+        )
+    _labels_in_range(labels, ways, "class_logsumexp")
+    return fused.class_logsumexp(x, labels, ways)
+
+
 def accuracy(logits, labels):
     """Fraction of rows whose arg-max equals the label (a plain float, no gradient)."""
     pred = B.to_numpy(as_tensor(logits).data.argmax(axis=-1))

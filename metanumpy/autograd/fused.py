@@ -2,6 +2,7 @@
 
     cross_entropy_loss(logits, labels)   mean over rows of $-\\log \\mathrm{softmax}(x)_{y}$
     nll_loss(log_probs, labels)          mean over rows of $-\\log p_{y}$
+    class_logsumexp(x, labels, ways)     $out_{qk} = \\log \\sum_{j:\\, y_j = k} e^{x_{qj}}$
     bag_sum(rows, where, weights)        $out_b = \\sum_t w_{bt}\\, rows_{where_{bt}}$
     l2_normalize(x, axis, eps), norm(x, axis, eps)   $x / n$ and $n = \\sqrt{|x|^2 + \\epsilon}$
 
@@ -14,7 +15,7 @@ passes are still written with Tensor ops, so they differentiate to any order
 """
 
 from .. import backend as B
-from .ops import _axes, distinct_rows, exp, log_softmax
+from .ops import LogSumExp, _axes, distinct_rows, exp, getitem, log_softmax
 from .ops import sum as sum_over
 from .tensor import Function, Tensor, constant
 
@@ -67,6 +68,41 @@ class NLL(Function):
     def backward(self, g, out):
         n, classes = self.inputs[0].shape
         return (one_hot(self.labels, classes, g.dtype) * (g * (-1.0 / n)),)
+
+
+class ClassLogSumExp(Function):
+    """$out_{qk} = \\log \\sum_{j:\\, y_j = k} e^{x_{qj}}$: a logsumexp over each class's columns.
+
+    x: (n, m) scores of n rows against m labelled columns (labels y, m of them) -> (n, ways).
+    Composed, it is `logsumexp(x[:, None, :] + offset, axis=2)` with offset[k, j] = 0 where
+    y_j = k and -1e30 elsewhere (a column of another class adds exp(-1e30) = 0): that
+    (n, ways, m) array is what the forward pass computes, but the backward pass needs only
+    $dx_{qj} = g_{q y_j}\\, e^{x_{qj} - out_{q y_j}}$, each column's share of its own class.
+    """
+
+    name = "class_logsumexp"
+    NEVER = -1e30
+    """The log of a zero weight, kept finite so that gradients stay clean."""
+
+    def __init__(self, labels, ways):
+        self.labels, self.ways = labels, ways
+
+    def forward(self, x):
+        xp = B.xp
+        member = xp.arange(self.ways).reshape(-1, 1) == self.labels  # (ways, m)
+        scores = x.reshape(x.shape[0], 1, -1) + xp.where(member, 0.0, self.NEVER).astype(x.dtype)
+        return LogSumExp((2,), False).forward(scores)
+
+    def backward(self, g, out):
+        x = self.inputs[0]
+        columns = (slice(None), self.labels)  # each column's own class: out[:, labels]
+        return (exp(x - getitem(out, columns)) * getitem(g, columns),)
+
+
+def class_logsumexp(x, labels, ways):
+    """For (n, m) scores `x` and integer `labels` (m,) in 0..ways-1: the (n, ways) logsumexp
+    of each row over the columns of each class (a class without columns gives -1e30)."""
+    return ClassLogSumExp(constant(labels), ways)(x)
 
 
 def cross_entropy_loss(logits, labels):
@@ -187,7 +223,7 @@ class RecentBags:
     the old one.
     """
 
-    def __init__(self, size=8):
+    def __init__(self, size=4):
         self.size, self.entries = size, []
 
     def get(self, ids, weights, n_vocab):
