@@ -74,7 +74,7 @@ for progress in (0.0, 0.5, 0.9):
 
 
 def reptile_step_by_hand(model, episodes, inner_lr, inner_steps, epsilon):
-    """theta + epsilon * (mean_i phi_i - theta), each phi_i from `inner_steps` SGD steps."""
+    """theta + epsilon * mean_i (phi_i - theta), each phi_i from `inner_steps` SGD steps."""
     theta = {name: p.numpy().copy() for name, p in model.named_parameters()}
     ends = []
     for episode in episodes:
@@ -87,8 +87,7 @@ def reptile_step_by_hand(model, episodes, inner_lr, inner_steps, epsilon):
             grads = mn.grad(loss, list(weights.values()))
             phi = {name: phi[name] - inner_lr * g.numpy() for name, g in zip(phi, grads)}
         ends.append(phi)
-    return {name: theta[name] + epsilon * (np.mean([phi[name] for phi in ends], axis=0)
-                                           - theta[name])
+    return {name: theta[name] + epsilon / len(ends) * sum(phi[name] - theta[name] for phi in ends)
             for name in theta}
 
 

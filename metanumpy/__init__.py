@@ -20,7 +20,7 @@ if "numpy" not in sys.modules:
 
 from . import allocator, backend  # noqa: E402
 
-allocator.keep_freed_memory()  # big temporaries reuse memory instead of page-faulting (allocator.py)
+allocator.keep_freed_memory()  # reuse freed memory instead of page-faulting (allocator.py)
 from .autograd import (
     GradcheckError, Tensor, grad, gradcheck, gradgradcheck, is_grad_enabled, no_grad, tensor,
 )

@@ -156,7 +156,9 @@ class Bags:
             self._plan = self._split()
         single_rows, single_texts, single_weights, shared_rows, shared = self._plan
         out = B.xp.zeros((self.n_rows,) + tuple(g.shape[1:]), dtype=g.dtype)
-        out[single_rows] = g[single_texts] * single_weights.reshape(-1, 1)
+        singles = g.take(single_texts, axis=0)  # each single row: its text's gradient ...
+        singles *= single_weights.reshape(-1, 1)  # ... times its token's weight
+        out[single_rows] = singles
         out[shared_rows] = shared.T @ g
         return out
 
