@@ -133,15 +133,10 @@ class Bags:
 
     def __init__(self, where, weights, n_rows):
         self.where, self.weights, self.n_rows = where, weights, n_rows
-        self._plan = self._matrix = None
+        self._plan = None
 
     def matrix(self):
         """M itself: (batch, n_rows), the summed weight of each row in each text."""
-        if self._matrix is None:
-            self._matrix = self._build_matrix()
-        return self._matrix
-
-    def _build_matrix(self):
         batch = self.where.shape[0]
         flat = B.xp.zeros(batch * self.n_rows, dtype=self.weights.dtype)
         slots = B.xp.arange(batch).reshape(-1, 1) * self.n_rows + self.where  # b * U + row
