@@ -174,8 +174,8 @@ report.save()
 # epsilon at 90% of training: 0.10
 # largest difference, hand-written step vs Reptile.meta_train_step: 0.0e+00
 # largest change of a weight in that outer step: 2.2e-02
-# Reptile: seconds per meta-step: 0.023
-# Reptile, 5-way 1-shot after 300 steps: 36.38% ± 0.96%
+# Reptile: seconds per meta-step: 0.018
+# Reptile, 5-way 1-shot after 300 steps: 35.80% ± 1.00%
 # FOMAML: seconds per meta-step: 0.009
 # FOMAML, 5-way 1-shot after 300 steps: 41.98% ± 1.20%
 # BoW nearest centroid: 40.91% ± 1.00%
@@ -188,10 +188,10 @@ report.save()
 # the same order, so they agree exactly. In the learning curves, Reptile's training loss
 # drops to almost 0 and its training accuracy to 100% at once: those are measured at the end
 # of its inner loop, on the 80 texts it has just trained on for 5 steps, so they say nothing
-# about new classes; only the validation points do. After 300 steps Reptile (36.4%) is
+# about new classes; only the validation points do. After 300 steps Reptile (35.8%) is
 # clearly better than fine-tuning a random network on the support set (32.4%): that gap is
 # what its meta-training bought. But in this budget it stays below bag-of-words (40.9%) and
-# below first-order MAML (42.0%), while one of its steps costs about 2.5 times one of
+# below first-order MAML (42.0%), while one of its steps costs about twice one of
 # FOMAML's. Reptile does not beat the baselines here. It is known to need many steps (the
 # original paper trains for 100,000): its useful signal is a small second-order effect of
 # the inner steps, on top of a joint-training term that, with labels renamed in every

@@ -195,10 +195,10 @@ report.save()
 # largest cosine, untrained: 0.62
 # tau =    1: mean largest attention weight of a query (uniform: 0.20): 0.24
 # tau =   10: mean largest attention weight of a query (uniform: 0.20): 0.59
-# Matching Network, tau = 10: seconds per meta-step: 0.0061
+# Matching Network, tau = 10: seconds per meta-step: 0.0051
 # Matching Network, tau = 10: training loss, mean of the last 50 steps: 0.037
 # Matching Network, tau = 10, 5-way 1-shot after 1500 steps: 57.56% ± 1.30%
-# Matching Network, tau = 1: seconds per meta-step: 0.0058
+# Matching Network, tau = 1: seconds per meta-step: 0.0050
 # Matching Network, tau = 1: training loss, mean of the last 50 steps: 0.982
 # Matching Network, tau = 1, 5-way 1-shot after 1500 steps: 48.20% ± 1.52%
 # mean attention on the true class, all queries, before training: 0.24

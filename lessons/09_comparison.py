@@ -135,16 +135,16 @@ report.save()
 # With the default seed (one BLAS thread, 2 cores; your seconds will differ):
 #
 # ```
-#     MAML: 300 steps, seconds per meta-step: 0.0134
-#     MAML: training seconds: 4.0
-#   FOMAML: 300 steps, seconds per meta-step: 0.0089
-#   FOMAML: training seconds: 2.7
-#  Reptile: 200 steps, seconds per meta-step: 0.0213
-#  Reptile: training seconds: 4.3
-# Matching: 1000 steps, seconds per meta-step: 0.0067
-# Matching: training seconds: 6.7
-# ProtoNet: 1000 steps, seconds per meta-step: 0.0069
-# ProtoNet: training seconds: 6.9
+#     MAML: 300 steps, seconds per meta-step: 0.0123
+#     MAML: training seconds: 3.7
+#   FOMAML: 300 steps, seconds per meta-step: 0.0083
+#   FOMAML: training seconds: 2.5
+#  Reptile: 200 steps, seconds per meta-step: 0.0159
+#  Reptile: training seconds: 3.2
+# Matching: 1000 steps, seconds per meta-step: 0.0053
+# Matching: training seconds: 5.3
+# ProtoNet: 1000 steps, seconds per meta-step: 0.0054
+# ProtoNet: training seconds: 5.4
 #         MAML, 5-way  1-shot: 45.51% ± 1.75%
 #         MAML, 5-way  2-shot: 56.68% ± 1.86%
 #         MAML, 5-way  5-shot: 63.48% ± 1.61%
@@ -153,10 +153,10 @@ report.save()
 #       FOMAML, 5-way  2-shot: 51.48% ± 1.88%
 #       FOMAML, 5-way  5-shot: 57.49% ± 1.35%
 #       FOMAML, 5-way 10-shot: 60.43% ± 1.40%
-#      Reptile, 5-way  1-shot: 34.07% ± 1.33%
-#      Reptile, 5-way  2-shot: 41.79% ± 1.45%
-#      Reptile, 5-way  5-shot: 55.32% ± 1.38%
-#      Reptile, 5-way 10-shot: 69.08% ± 1.39%
+#      Reptile, 5-way  1-shot: 34.60% ± 1.34%
+#      Reptile, 5-way  2-shot: 43.05% ± 1.47%
+#      Reptile, 5-way  5-shot: 56.59% ± 1.43%
+#      Reptile, 5-way 10-shot: 69.76% ± 1.33%
 #     Matching, 5-way  1-shot: 57.85% ± 1.80%
 #     Matching, 5-way  2-shot: 67.89% ± 1.72%
 #     Matching, 5-way  5-shot: 75.35% ± 1.58%
@@ -173,16 +173,16 @@ report.save()
 # BoW centroid, 5-way  2-shot: 54.87% ± 1.46%
 # BoW centroid, 5-way  5-shot: 78.23% ± 1.05%
 # BoW centroid, 5-way 10-shot: 90.87% ± 0.86%
-#  MAML (second order),  1 inner steps: peak MB: 1.83
-# FOMAML (first order),  1 inner steps: peak MB: 1.41
-#  MAML (second order),  2 inner steps: peak MB: 2.36
-# FOMAML (first order),  2 inner steps: peak MB: 1.41
-#  MAML (second order),  5 inner steps: peak MB: 3.83
-# FOMAML (first order),  5 inner steps: peak MB: 1.42
-#  MAML (second order), 10 inner steps: peak MB: 6.21
-# FOMAML (first order), 10 inner steps: peak MB: 1.42
-# second-order MAML: memory at 10 inner steps / at 1: 3.4x
-# at 10 inner steps, second-order / first-order memory: 4.4x
+#  MAML (second order),  1 inner steps: peak MB: 1.85
+# FOMAML (first order),  1 inner steps: peak MB: 1.43
+#  MAML (second order),  2 inner steps: peak MB: 2.37
+# FOMAML (first order),  2 inner steps: peak MB: 1.43
+#  MAML (second order),  5 inner steps: peak MB: 3.80
+# FOMAML (first order),  5 inner steps: peak MB: 1.43
+#  MAML (second order), 10 inner steps: peak MB: 6.13
+# FOMAML (first order), 10 inner steps: peak MB: 1.43
+# second-order MAML: memory at 10 inner steps / at 1: 3.3x
+# at 10 inner steps, second-order / first-order memory: 4.3x
 # ```
 #
 # Reading the numbers:
@@ -190,7 +190,7 @@ report.save()
 # * **Time.** The metric learners are the cheapest per step (one forward and backward pass
 #   per episode); FOMAML adds 3 inner steps on the support set, second-order MAML costs
 #   about 1.5 times FOMAML, and Reptile, which trains on every text of every episode for 5
-#   steps, costs 1.6 to 3.5 times as much as the others.
+#   steps, costs 1.3 to 3.0 times as much as the others.
 # * **Accuracy at 1 and 2 shots.** The Matching Network is best (57.9% at 1-shot), then the
 #   pre-trained baseline, ProtoNet and MAML, all four above bag-of-words at 1-shot. FOMAML
 #   is within the intervals of bag-of-words, and Reptile, with the smallest step budget, is
@@ -200,16 +200,16 @@ report.save()
 #   support texts, a class's synonyms mostly appear somewhere in its support set, and
 #   counting words is enough. MAML and FOMAML flatten out (a few SGD steps on a classifier
 #   head), while Reptile, which fine-tunes with 10 Adam steps, gains most among the
-#   meta-learners and passes both at 10 shots (69.1% against 65.9% and 60.4%). In this
+#   meta-learners and passes both at 10 shots (69.8% against 65.9% and 60.4%). In this
 #   budget, meta-learning pays off when examples are scarce.
 # * **Memory.** The peak memory of second-order MAML's meta-gradient grows with the inner
-#   steps, 3.4 times from 1 to 10 steps (1.83 to 6.21 MB), because the graph of every inner
+#   steps, 3.3 times from 1 to 10 steps (1.85 to 6.13 MB), because the graph of every inner
 #   step and of its gradient stays alive until the outer backward pass. FOMAML's stays flat
-#   (1.41 to 1.42 MB): the library runs its inner loop on a detached copy of $\theta$,
+#   (1.43 MB): the library runs its inner loop on a detached copy of $\theta$,
 #   keeping no graph, and links the final fast weights back to $\theta$ with one node whose
 #   gradient is the identity ($d\phi / d\theta = I$, `FirstOrderLink` in
 #   `metanumpy/meta/maml.py`). Nothing of the inner steps stays alive, so their number does
-#   not matter. At 10 steps second order needs 4.4 times as much. Our model is tiny, so
+#   not matter. At 10 steps second order needs 4.3 times as much. Our model is tiny, so
 #   these are megabytes; for a large network they are what limits the number of inner steps
 #   of second-order MAML. (`tracemalloc` also counts some of Python's own small allocations,
 #   so the last digit of a peak can differ by 0.01 MB from run to run.)
