@@ -87,8 +87,8 @@ class RowSparse(NDArrayOperatorsMixin):
         return self.dense()[index]
 
     def take(self, ids, axis=0):
-        """`table[ids]` for an integer array `ids` of any shape, without densifying (the rows
-        of the table: `axis` can only be 0, as in `ndarray.take(ids, axis=0)`)."""
+        """`table[ids]` for an integer array `ids` of any shape (rows, as with
+        `ndarray.take(ids, axis=0)`), without densifying; another axis densifies first."""
         if axis != 0:
             return self.dense().take(ids, axis=axis)
         out = self._take(ids)

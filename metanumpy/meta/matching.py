@@ -19,6 +19,7 @@ from ..autograd import ops
 from ..autograd.functional import class_logsumexp, cosine_similarity, log_softmax, nll
 from .learner import MetaLearner, encode_support, evaluation_mode
 
+
 def attention(query, support, temperature=10.0):
     """Attention of each query over the support set: (n_query, n_support), rows sum to 1."""
     return ops.exp(log_attention(query, support, temperature))
