@@ -20,7 +20,8 @@ rows alone:
 
 * picking rows: `table[ids]` for an integer array;
 * adding or subtracting a zero-based table patches the other operand's rows: `a - g`;
-  and a patched table minus its own base is zero-based: `(theta - g) - theta` has g's rows;
+  and a patched table minus its own base (that very array, not an equal copy) is zero-based:
+  `(theta - g) - theta` has g's rows (the others are equal, so their difference is 0);
 * multiplying by a zero-based table keeps its rows: `a * g`, and `g * 0.5`, `g / 2`, `-g`;
 * in place, `dense += t` (and `-=`) adds t's base if it has one, then fixes t's rows.
 
@@ -89,6 +90,7 @@ class RowSparse(NDArrayOperatorsMixin):
     def take(self, ids, axis=0):
         """`table[ids]` for an integer array `ids` of any shape (rows, as with
         `ndarray.take(ids, axis=0)`), without densifying; another axis densifies first."""
+        ids = np.asarray(ids)
         if axis != 0:
             return self.dense().take(ids, axis=axis)
         out = self._take(ids)
@@ -188,7 +190,7 @@ def _on_rows(ufunc, inputs):
         return patch_rows(a, b.rows, ufunc(_rows_of(a, b.rows), b.values))
     if ufunc is np.add and _zero_based(a) and _matches(b, a):
         return patch_rows(b, a.rows, _rows_of(b, a.rows) + a.values)
-    if ufunc is np.subtract and isinstance(a, RowSparse) and a.base is b:
+    if ufunc is np.subtract and isinstance(a, RowSparse) and a.base is b and _matches(b, a):
         return RowSparse(a.shape, a.rows, a.values - _rows_of(b, a.rows))
     if ufunc is np.multiply and _zero_based(b) and _matches(a, b):
         return RowSparse(b.shape, b.rows, _rows_of(a, b.rows) * b.values)
@@ -267,6 +269,8 @@ def add_all(arrays):
     """The sum of same-shape arrays. Zero-based RowSparse tables are added on the union of
     their rows in one pass (adding them two at a time would rebuild the union each time);
     the sum stays row-sparse only while that is `worth_it`."""
+    if len(arrays) == 1:
+        return arrays[0]
     if len(arrays) > 2 and all(_zero_based(a) for a in arrays):
         shape, dtype = arrays[0].shape, arrays[0].dtype
         rows, where = merge_rows(shape[0], *(a.rows for a in arrays))

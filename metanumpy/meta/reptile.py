@@ -20,7 +20,7 @@ import numpy as np
 from ..autograd import Tensor, grad, no_grad
 from ..autograd.functional import accuracy, cross_entropy
 from ..optim import Adam, sgd_step
-from ..rowsparse import add_all
+from ..rowsparse import add_all, dense
 from .learner import MetaLearner, check_finite, whole_episode  # noqa: F401 (re-exported)
 
 
@@ -86,8 +86,8 @@ class Reptile(MetaLearner):
             accs.append(acc)
             for n, p in params.items():  # row-sparse for an embedding table (rowsparse.py)
                 moves[n].append(phi[n].data - p.data)
-        for n, p in params.items():  # in place (every phi is done with): for an embedding
-            p.data += (eps / len(episodes)) * add_all(moves[n])  # table, only the rows that moved
+        for n, p in params.items():  # for an embedding table, only the moved rows are computed
+            p.data = dense(p.data + (eps / len(episodes)) * add_all(moves[n]))
         return {"loss": float(np.mean(losses)), "acc": float(np.mean(accs))}
         ### END SOLUTION
 
