@@ -87,8 +87,28 @@ def test_fused_losses_equal_their_compositions():
         np.testing.assert_allclose(g_fused.numpy(), g_composed.numpy(), rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.task6_1
+def test_class_logsumexp_by_hand_and_to_second_order():
+    labels = np.array([1, 1, 3, 0, 1])  # class 2 has no column
+    x = np.random.default_rng(4).standard_normal((3, 5))
+    with mn.default_dtype("float64"):
+        out = F.class_logsumexp(mn.tensor(x), labels, 4).numpy()
+        for k in (0, 1, 3):
+            by_hand = np.log(np.exp(x[:, labels == k]).sum(axis=1))
+            np.testing.assert_allclose(out[:, k], by_hand, rtol=1e-12)
+        assert np.all(out[:, 2] < -1e29)  # the log of an empty sum, kept finite
+
+        def used_classes(t):  # the empty class's -1e30 would swamp finite differences
+            return F.class_logsumexp(t * t, labels, 4)[:, [0, 1, 3]]
+
+        xs = inputs(4, (3, 5))
+        assert mn.gradcheck(used_classes, xs)
+        assert mn.gradgradcheck(used_classes, xs)
+
+
 def test_class_logsumexp_equals_its_composition_exactly():
-    """The same arrays as the composed version: equal values and gradients, not just close."""
+    """The same arrays as the composed version: equal values and gradients, not just close
+    (every class has a column here; see ClassLogSumExp for one without)."""
     x = inputs(5, (6, 5))[0]
     member = F.one_hot(LABELS, 4, x.dtype).numpy().T  # (ways, m); class 0 has one column
     offset = mn.tensor(np.where(member > 0, 0.0, -1e30))

@@ -78,6 +78,8 @@ class ClassLogSumExp(Function):
     y_j = k and -1e30 elsewhere (a column of another class adds exp(-1e30) = 0): that
     (n, ways, m) array is what the forward pass computes, but the backward pass needs only
     $dx_{qj} = g_{q y_j}\\, e^{x_{qj} - out_{q y_j}}$, each column's share of its own class.
+    (A class without columns gets -1e30 and passes no gradient on; the composition would
+    spread its g over all columns, which finite differences do not see.)
     """
 
     name = "class_logsumexp"
@@ -88,15 +90,19 @@ class ClassLogSumExp(Function):
         self.labels, self.ways = labels, ways
 
     def forward(self, x):
+        ### BEGIN SOLUTION task6_1: x (n, 1, m) + offset (ways, m), then LogSumExp's forward over axis 2
         xp = B.xp
         member = xp.arange(self.ways).reshape(-1, 1) == self.labels  # (ways, m)
         scores = x.reshape(x.shape[0], 1, -1) + xp.where(member, 0.0, self.NEVER).astype(x.dtype)
         return LogSumExp((2,), False).forward(scores)
+        ### END SOLUTION
 
     def backward(self, g, out):
+        ### BEGIN SOLUTION task6_1: exp(x - out[:, labels]) * g[:, labels], with getitem and exp
         x = self.inputs[0]
         columns = (slice(None), self.labels)  # each column's own class: out[:, labels]
         return (exp(x - getitem(out, columns)) * getitem(g, columns),)
+        ### END SOLUTION
 
 
 def class_logsumexp(x, labels, ways):
