@@ -15,9 +15,8 @@ Older glibc versions refuse an mmap threshold above 32 MiB; then 32 MiB is used,
 the temporaries but not a 36 MB weight table of size L (measured: ProtoNet at L 25% slower
 than with 256 MiB, still twice as fast as PyTorch). The price: freed memory stays with the
 process instead of going back to the system (typically up to the threshold per malloc arena,
-more if the heap is fragmented). It applies to the whole process
-that imports metanumpy (a notebook kernel too). Only Linux with glibc has these settings;
-elsewhere this does nothing. Set METANUMPY_KEEP_FREED_MEMORY=0 to leave malloc as it is; your
+more if the heap is fragmented). It applies to the whole process that imports metanumpy (a
+notebook kernel too). Only Linux with glibc has these settings; elsewhere this does nothing. Set METANUMPY_KEEP_FREED_MEMORY=0 to leave malloc as it is; your
 own glibc settings (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, or glibc.malloc.* in
 GLIBC_TUNABLES) are left alone too.
 """

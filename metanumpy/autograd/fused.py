@@ -106,9 +106,10 @@ class ClassLogSumExp(Function):
 
 
 def class_logsumexp(x, labels, ways):
-    """For (n, m) scores `x` and integer `labels` (m,) in 0..ways-1: the (n, ways) logsumexp
-    of each row over the columns of each class (a class without columns gives -1e30)."""
-    return ClassLogSumExp(constant(labels), ways)(x)
+    """For (n, m) scores `x` and valid integer `labels` (m,) in 0..ways-1 (a backend array,
+    checked by the caller, `functional.class_logsumexp`): the (n, ways) logsumexp of each row
+    over the columns of each class (a class without columns gives -1e30)."""
+    return ClassLogSumExp(labels, ways)(x)
 
 
 def cross_entropy_loss(logits, labels):
