@@ -45,8 +45,7 @@ def glibc():
 @pytest.mark.skipif(not glibc(), reason="malloc thresholds are a glibc setting")
 def test_repeated_big_arrays_are_faulted_in_once():
     kept = run_repeat()
-    if not kept["applied"]:
-        pytest.skip("this glibc refused the malloc settings")
+    assert kept["applied"]  # every glibc takes 32 MiB, the fallback
     default = run_repeat(METANUMPY_KEEP_FREED_MEMORY="0")
     assert default["applied"] is False
     pages = 3 * 2**20 // 4096  # one array's pages: 768
