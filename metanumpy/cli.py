@@ -110,19 +110,32 @@ def cmd_describe(args):
 def cmd_table(args):
     from . import results
 
+    from .pretrain import read_texts
+
     split = lambda text: [x for x in text.split(",") if x]  # noqa: E731
-    table = results.run(families=split(args.families), learners=split(args.learners),
-                        baselines=split(args.baselines), episodes=args.episodes,
-                        steps=args.steps, seed=args.seed, out=args.out)
+    overrides = {k: getattr(args, k) for k in ("max_len", "dim", "hidden", "encoder")
+                 if getattr(args, k) is not None}
+    try:
+        unlabelled = read_texts(args.text) if args.text else []
+        table = results.run(families=args.data or split(args.families),
+                            learners=split(args.learners), baselines=split(args.baselines),
+                            episodes=args.episodes, steps=args.steps, seed=args.seed,
+                            out=args.out, settings=overrides, unlabelled=unlabelled)
+    except (ValueError, FileNotFoundError) as err:
+        raise SystemExit(f"table: {err}") from None
     print(results.markdown(table, args.episodes, args.steps, args.seed))
 
 
 def cmd_pretrain(args):
-    from .pretrain import pretrain
+    from .pretrain import pretrain, read_texts
 
     exp = Experiment(tasks=args.data or args.tasks, seed=args.seed)  # the vocabulary `train` uses
+    try:
+        texts = read_texts(args.text) if args.text else []
+    except (ValueError, FileNotFoundError) as err:
+        raise SystemExit(f"pretrain: {err}") from None
     pretrain(exp.source, exp.vocab, args.out, sentences=args.sentences, seed=args.seed,
-             show=args.show, dim=args.dim, epochs=args.epochs, window=args.window)
+             show=args.show, dim=args.dim, epochs=args.epochs, window=args.window, texts=texts)
 
 
 def cmd_lessons(args):
@@ -211,9 +224,19 @@ def build_parser():
     p = sub.add_parser("table", help="the README's results tables (baselines and learners)",
                        formatter_class=FORMATTER)
     p.add_argument("--families", default="topics,sentiment,crossdomain", help="comma-separated")
+    p.add_argument("--data", nargs="+", default=None, metavar="DIR",
+                   help="data folders (train/val/test .tsv) to tabulate instead of --families")
+    p.add_argument("--text", nargs="+", default=None, metavar="FILE",
+                   help="unlabelled text files (one text a line) for the tf-idf baseline's IDF")
+    p.add_argument("--max-len", type=int, default=None, help="tokens kept per text "
+                   "(None: the train default)")
+    p.add_argument("--dim", type=int, default=None, help="embedding size (None: train default)")
+    p.add_argument("--hidden", type=int, default=None, help="hidden size (None: train default)")
+    p.add_argument("--encoder", default=None, choices=["bag", "conv"],
+                   help="the learners' encoder (None: the train default)")
     p.add_argument("--learners", default="maml,fomaml,reptile,matching,protonet",
                    help="comma-separated meta-learners (empty: none)")
-    p.add_argument("--baselines", default="bow,scratch,pretrain",
+    p.add_argument("--baselines", default="bow,tfidf,scratch,pretrain",
                    help="comma-separated baselines (empty: none)")
     p.add_argument("--episodes", type=int, default=600, help="fixed meta-test episodes")
     p.add_argument("--steps", type=int, default=2000, help="meta-training steps per learner")
@@ -229,6 +252,8 @@ def build_parser():
     p.add_argument("--dim", type=int, default=64, help="embedding size (must match train --dim)")
     p.add_argument("--sentences", type=int, default=20000,
                    help="unlabelled meta-training sentences to learn from")
+    p.add_argument("--text", nargs="+", default=None, metavar="FILE",
+                   help="also learn from these unlabelled text files (one text a line)")
     p.add_argument("--epochs", type=int, default=5, help="passes over the sentences")
     p.add_argument("--window", type=int, default=2, help="context words on each side")
     p.add_argument("--seed", type=int, default=0, help="seed for the data (as in train) and "

@@ -21,7 +21,13 @@ As in word2vec, very frequent words are randomly dropped from each epoch (subsam
     nearest(vectors, vocab, "brasto")                 # [(word, cosine), ...]
 
 Command line: `python -m metanumpy pretrain --tasks topics --out emb.npz`, then
-`python -m metanumpy train --init emb.npz ...`.
+`python -m metanumpy train --init emb.npz ...`. `--text FILE [FILE ...]` adds unlabelled text
+you bring (one text a line) to the meta-training sentences.
+
+Word statistics travel with the vectors: for every word of the vocabulary the file also holds
+its count and its document frequency over all the pre-training texts, and their number
+(`word_statistics(path)`), so an encoder can weight words by how informative they are in
+general text (idf), not only in the few texts of one episode.
 
 Special ids: <pad> never occurs in a sentence; pairs with <unk> are skipped (it stands for
 every unknown word, so its neighbours say nothing) and <unk> is never drawn as a negative.
@@ -211,10 +217,47 @@ def nearest(vectors, vocab, word, k=5):
 # --- files ---------------------------------------------------------------------------------------
 
 
-def save_embeddings(path, vectors, vocab):
+def read_texts(paths):
+    """Every non-blank line of the UTF-8 files `paths` (one text a line), in order.
+
+    Raises FileNotFoundError for a missing file and ValueError naming the file and line of
+    bad UTF-8, or a file with no text at all.
+    """
+    texts = []
+    for path in paths:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"text file {path} not found")
+        with open(path, "rb") as f:
+            lines = f.read().split(b"\n")
+        found = 0
+        for number, raw in enumerate(lines, start=1):
+            try:
+                line = raw.decode("utf-8").removeprefix("\ufeff").strip()
+            except UnicodeDecodeError as err:
+                raise ValueError(f"{path}, line {number}: not valid UTF-8 ({err.reason})") from None
+            if line:
+                texts.append(line)
+                found += 1
+        if not found:
+            raise ValueError(f"{path} holds no text (one text a line expected)")
+    return texts
+
+
+def count_words(texts, vocab):
+    """(counts, df, n): each vocabulary id's number of occurrences and of texts holding it,
+    over `texts` (int64 arrays of len(vocab); <unk> collects unknown words), and len(texts)."""
+    ids, sentence = word_ids(texts, vocab)
+    counts = np.bincount(ids, minlength=len(vocab)).astype(np.int64)
+    pairs = np.unique(np.stack([sentence, ids]), axis=1) if len(ids) else np.zeros((2, 0), int)
+    df = np.bincount(pairs[1], minlength=len(vocab)).astype(np.int64)
+    return counts, df, len(texts)
+
+
+def save_embeddings(path, vectors, vocab, statistics=None):
     """Write the word rows of `vectors` to an .npz: `tokens` (str) and `vectors` (float32).
 
     Rows of <pad>, <unk> and of n-gram buckets are not written (see the module docstring).
+    statistics: optional (counts, df, n) from `count_words`, saved for the same words.
     The file is written next to `path` and renamed over it, so it is never half-written.
     """
     vectors = np.asarray(B.to_numpy(vectors), dtype=np.float32)
@@ -222,8 +265,26 @@ def save_embeddings(path, vectors, vocab):
         raise ValueError(f"save_embeddings: expected vectors of shape ({len(vocab)}, dim) for "
                          f"the vocabulary, got {vectors.shape}")
     tokens = np.array(vocab.tokens[2:], dtype=str)
-    rows = vectors[2:vocab.n_words]
-    atomic_write(path, lambda f: np.savez(f, tokens=tokens, vectors=rows))
+    arrays = {"tokens": tokens, "vectors": vectors[2:vocab.n_words]}
+    if statistics is not None:
+        counts, df, n = statistics
+        arrays.update(counts=np.asarray(counts)[2:vocab.n_words],
+                      df=np.asarray(df)[2:vocab.n_words], n_texts=np.int64(n))
+    atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def word_statistics(path):
+    """{word: (count, df)} and the number of texts, from a file `pretrain` wrote.
+
+    idf of a word: $\\ln\\frac{1 + n}{1 + df} + 1$ (see metanumpy/text/tfidf.py).
+    """
+    tokens, _ = load_embedding_file(path)
+    with np.load(path, allow_pickle=False) as data:
+        if "df" not in data.files:
+            raise ValueError(f"{path}: holds no word statistics; make it again with "
+                             "`python -m metanumpy pretrain`")
+        counts, df, n = data["counts"], data["df"], int(data["n_texts"])
+    return {t: (int(c), int(d)) for t, c, d in zip(tokens, counts, df)}, n
 
 
 def load_embedding_file(path):
@@ -296,20 +357,23 @@ def probe_words(vocab, n=4):
     return [words[int(r)] for r in ranks] if words else []
 
 
-def pretrain(source, vocab, out, sentences=20000, seed=0, show=None, log=print, **options):
-    """`python -m metanumpy pretrain`: skip-gram on `sentences` unlabelled meta-training texts.
+def pretrain(source, vocab, out, sentences=20000, seed=0, show=None, log=print, texts=(),
+             **options):
+    """`python -m metanumpy pretrain`: skip-gram on `sentences` unlabelled meta-training texts
+    plus `texts` (unlabelled text you bring, e.g. from `read_texts`).
 
     source: a TextSource (its `unlabelled` never returns val/test text); vocab: the vocabulary
-    that `train` will use; options go to `skipgram`. Saves to `out`, prints a few neighbours,
-    and returns the vectors.
+    that `train` will use; options go to `skipgram`. Saves the vectors and the word
+    statistics of all these texts to `out`, prints a few neighbours, returns the vectors.
     """
     unknown = [w for w in show or () if w not in vocab or w in SPECIAL_TOKENS]
     if unknown:
         raise ValueError(f"pretrain: cannot show neighbours of {unknown}: not in the vocabulary")
-    texts = source.unlabelled(sentences, seed=seed)
+    texts = source.unlabelled(sentences, seed=seed) + list(texts)
     vectors = skipgram(texts, vocab, seed=seed, log=log, **options)
-    save_embeddings(out, vectors, vocab)
-    log(f"saved {vocab.n_words - 2} word vectors to {out}")
+    save_embeddings(out, vectors, vocab, count_words(texts, vocab))
+    log(f"saved {vocab.n_words - 2} word vectors and their statistics over {len(texts)} texts "
+        f"to {out}")
     for word in show or probe_words(vocab):
         neighbours = ", ".join(f"{w} {c:.2f}" for w, c in nearest(vectors, vocab, word))
         log(f"  nearest to {word}: {neighbours}")

@@ -1,9 +1,10 @@
 """The results tables of the README, from one command:
 
     python -m metanumpy table --out results     # all families and learners, 600 episodes, 2000 steps
+    python -m metanumpy table --data DIR [DIR ...] --out results-real    # your data folders
 
-For each built-in family and setting (5-way 1-shot and 5-shot; 2-way for sentiment) it
-evaluates the three baselines and meta-trains each algorithm with the same seed, then
+For each built-in family or data folder and setting (5-way 1-shot and 5-shot; 2-way for
+sentiment) it evaluates the baselines and meta-trains each algorithm with the same seed, then
 evaluates everyone on the *same* fixed meta-test episodes: mean accuracy with its 95%
 confidence interval, and the training time on this machine. It writes `results.md` (the
 tables) and `results.json` (every number) into `--out`, and prints the tables as it goes.
@@ -14,24 +15,32 @@ import os
 import time
 
 from .experiment import Experiment
-from .meta.baselines import BowNearestCentroid, FinetuneFromScratch, PretrainThenFinetune
+from .meta.baselines import (BowNearestCentroid, FinetuneFromScratch, PretrainThenFinetune,
+                             TfidfNearestCentroid)
 from .tasks import evaluate
 from .train import load_best, train
 
 SETTINGS = {"topics": [(5, 1), (5, 5)], "crossdomain": [(5, 1), (5, 5)],
             "sentiment": [(2, 1), (2, 5)]}
+DATA_SETTINGS = [(5, 1), (5, 5)]
+"""The settings of a data folder (any name that is not a built-in family)."""
 LEARNERS = ("maml", "fomaml", "reptile", "matching", "protonet")
-BASELINES = ("bow", "scratch", "pretrain")
-LABELS = {"bow": "bag-of-words nearest centroid", "scratch": "fine-tune from scratch",
+BASELINES = ("bow", "tfidf", "scratch", "pretrain")
+LABELS = {"bow": "bag-of-words nearest centroid (simple)",
+          "tfidf": "word+char tf-idf nearest centroid (strong)",
+          "scratch": "fine-tune from scratch",
           "pretrain": "pretrain then fine-tune (centroid)", "maml": "MAML (second order)",
           "fomaml": "MAML (first order)", "reptile": "Reptile", "matching": "Matching Networks",
           "protonet": "Prototypical Networks"}
 
 
-def run_baseline(name, exp, episodes):
+def run_baseline(name, exp, episodes, unlabelled=()):
+    """(EvalResult, training seconds) of one baseline; `unlabelled` texts add to tf-idf's IDF."""
     start = time.perf_counter()
     if name == "bow":
         model = BowNearestCentroid()
+    elif name == "tfidf":
+        model = TfidfNearestCentroid().fit(exp.source.texts("train") + list(unlabelled))
     elif name == "scratch":
         model = FinetuneFromScratch(len(exp.vocab), exp.settings.ways, seed=exp.settings.seed)
     else:
@@ -52,26 +61,42 @@ def run_learner(algo, exp, episodes, steps, out_dir):
     return evaluate(learner.predict, episodes), history["seconds"]
 
 
+def check_names(learners, baselines):
+    """ValueError naming an unknown learner or baseline (before anything runs)."""
+    for kind, names, known in (("learner", learners, LEARNERS), ("baseline", baselines, BASELINES)):
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(f"table: unknown {kind} {unknown[0]!r}, choose from "
+                             f"{', '.join(known)}")
+
+
 def run(families=tuple(SETTINGS), learners=LEARNERS, baselines=BASELINES, episodes=600,
-        steps=2000, seed=0, out="results", log=print):
-    """Evaluate everything; returns {family: {setting: {name: row}}} and writes the files."""
+        steps=2000, seed=0, out="results", log=print, settings=None, unlabelled=()):
+    """Evaluate everything; returns {family: {setting: {name: row}}} and writes the files.
+
+    families: built-in family names and/or data folders (5-way 1-shot and 5-shot each).
+    settings: Experiment overrides for every run (e.g. {"max_len": 32, "encoder": "tfidf"}).
+    unlabelled: extra texts for the tf-idf baseline's IDF (e.g. from `--text FILE`).
+    """
+    check_names(learners, baselines)
     os.makedirs(out, exist_ok=True)
     table = {}
     for family in families:
-        for ways, shots in SETTINGS[family]:
-            exp = Experiment(tasks=family, ways=ways, shots=shots, seed=seed)
+        name_of = family if family in SETTINGS else os.path.basename(os.path.normpath(family))
+        for ways, shots in SETTINGS.get(family, DATA_SETTINGS):
+            exp = Experiment(tasks=family, ways=ways, shots=shots, seed=seed, **(settings or {}))
             test = exp.episodes("test", episodes)
             setting = f"{ways}-way {shots}-shot"
-            rows = table.setdefault(family, {}).setdefault(setting, {})
+            rows = table.setdefault(name_of, {}).setdefault(setting, {})
             for name in list(baselines) + list(learners):
                 if name in BASELINES:
-                    result, seconds = run_baseline(name, exp, test)
+                    result, seconds = run_baseline(name, exp, test, unlabelled)
                 else:
-                    folder = os.path.join(out, "runs", f"{family}-{ways}w{shots}s-{name}")
+                    folder = os.path.join(out, "runs", f"{name_of}-{ways}w{shots}s-{name}")
                     result, seconds = run_learner(name, exp, test, steps, folder)
                 rows[name] = {"mean": result.mean, "ci95": result.ci95, "n": result.n,
                               "train_seconds": seconds}
-                log(f"{family:12s} {setting:13s} {LABELS[name]:36s} {result}  "
+                log(f"{name_of:12s} {setting:13s} {LABELS[name]:44s} {result}  "
                     f"(trained {seconds:.0f}s)")
             write(table, out, episodes, steps, seed)
     return table

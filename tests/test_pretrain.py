@@ -8,7 +8,7 @@ from metanumpy.cli import main
 from metanumpy.experiment import Experiment
 from metanumpy.pretrain import (
     load_embedding_file, load_embeddings, log_sigmoid, nearest, save_embeddings, sgns_loss,
-    skipgram, skipgram_pairs, word_ids,
+    skipgram, skipgram_pairs, word_ids, word_statistics,
 )
 from metanumpy.text import TextClassifier, TextEmbedder, Vocab
 
@@ -178,3 +178,41 @@ def test_command_line_pretrains_on_meta_training_text_only(tmp_path, capsys):
     tokens, vectors = load_embedding_file(out)
     assert tokens == Experiment(tasks=str(data)).vocab.tokens[2:]   # the vocabulary `train` uses
     assert "guitar" not in tokens and "canvas" not in tokens and vectors.shape == (len(tokens), 4)
+
+
+def test_pretrain_text_adds_unlabelled_files_and_saves_word_statistics(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    lines = {"train": ["sport\tgoal match team", "sport\tteam wins match", "food\tbread soup eat",
+                       "food\teat soup hot"],
+             "val": ["music\tsong guitar loud"], "test": ["art\tpaint canvas brush"]}
+    for split, rows in lines.items():
+        (data / f"{split}.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    extra = tmp_path / "wiki.txt"
+    extra.write_text("the soup was hot\n\nsoup and bread\nguitar\n", encoding="utf-8")
+    out = tmp_path / "emb.npz"
+    main(["pretrain", "--data", str(data), "--out", str(out), "--dim", "4", "--sentences", "4",
+          "--epochs", "1", "--text", str(extra)])
+    assert "statistics over 7 texts" in capsys.readouterr().out     # 4 sentences + 3 lines
+    stats, n = word_statistics(out)
+    assert n == 7
+    # "soup": 2 of the 4 training texts + 2 lines of the file; each text holds it once
+    assert stats["soup"] == (4, 4) and stats["bread"] == (2, 2) and stats["team"] == (2, 2)
+    assert "guitar" not in stats              # statistics are kept for the vocabulary's words
+
+
+def test_pretrain_text_errors_name_the_file(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for split, row in (("train", "a\tx y"), ("val", "b\tz"), ("test", "c\tw")):
+        (data / f"{split}.tsv").write_text(row + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="pretrain: text file .*nope.txt not found"):
+        main(["pretrain", "--data", str(data), "--text", str(tmp_path / "nope.txt")])
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"fine\n\xff\xfe broken\n")
+    with pytest.raises(SystemExit, match="bad.txt, line 2: not valid UTF-8"):
+        main(["pretrain", "--data", str(data), "--text", str(bad)])
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n \n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="blank.txt holds no text"):
+        main(["pretrain", "--data", str(data), "--text", str(blank)])

@@ -1,0 +1,56 @@
+"""`table --data DIR`: baselines and learners on a data folder, on the same fixed episodes."""
+
+import json
+
+import numpy as np
+import pytest
+
+from metanumpy.cli import main
+from metanumpy.experiment import Experiment
+from metanumpy.meta.baselines import TfidfNearestCentroid
+from metanumpy.tasks import evaluate
+
+
+def write_folder(folder, seed=0):
+    """A tiny data folder: 6/5/5 classes of 20 texts, each class with its own key words."""
+    rng = np.random.default_rng(seed)
+    filler = ["the", "a", "please", "my", "now", "can", "you", "i", "want", "to"]
+    folder.mkdir()
+    for split, first, count in (("train", 0, 6), ("val", 6, 5), ("test", 11, 5)):
+        rows = []
+        for c in range(first, first + count):
+            keys = [f"key{c}x{k}" for k in range(3)]
+            for _ in range(20):
+                words = list(rng.choice(filler, 4)) + list(rng.choice(keys, 2))
+                rows.append(f"class{c}\t" + " ".join(rng.permutation(words)) + "?")
+        (folder / f"{split}.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_table_data_runs_baselines_and_learners_on_a_folder(tmp_path, capsys):
+    data = write_folder(tmp_path / "intents")
+    out = tmp_path / "results"
+    main(["table", "--data", str(data), "--learners", "protonet", "--baselines", "bow,tfidf",
+          "--episodes", "6", "--steps", "2", "--max-len", "12", "--out", str(out)])
+    table = json.loads((out / "results.json").read_text())["table"]
+    assert list(table) == ["intents"]
+    assert list(table["intents"]) == ["5-way 1-shot", "5-way 5-shot"]
+    for rows in table["intents"].values():
+        assert list(rows) == ["bow", "tfidf", "protonet"] and all(r["n"] == 6 for r in rows.values())
+    # the tf-idf row is the baseline on Experiment's fixed test episodes (same for everyone)
+    exp = Experiment(tasks=str(data), ways=5, shots=5, max_len=12)
+    expected = evaluate(TfidfNearestCentroid().fit(exp.source.texts("train")).predict,
+                        exp.episodes("test", 6))
+    assert table["intents"]["5-way 5-shot"]["tfidf"]["mean"] == pytest.approx(expected.mean)
+    assert expected.mean == 1.0                       # each class's key words decide it
+    printed = capsys.readouterr().out
+    assert "**intents**" in printed and "word+char tf-idf nearest centroid (strong)" in printed
+
+
+def test_table_errors_are_one_clear_line(tmp_path):
+    with pytest.raises(SystemExit, match="table: load: .*nowhere.* is neither a built-in task"):
+        main(["table", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "r")])
+    data = write_folder(tmp_path / "intents")
+    with pytest.raises(SystemExit, match="table: unknown learner 'protonets'"):
+        main(["table", "--data", str(data), "--learners", "protonets", "--out",
+              str(tmp_path / "r")])
