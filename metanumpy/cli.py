@@ -35,8 +35,9 @@ def add_task_flags(p):
                    help="hashed character n-gram buckets (0: words only)")
     p.add_argument("--dim", type=int, default=d.dim, help="embedding size")
     p.add_argument("--hidden", type=int, default=d.hidden, help="hidden / output embedding size")
-    p.add_argument("--encoder", default=d.encoder, choices=["bag", "conv"],
-                   help="bag-of-embeddings or 1-D convolution encoder")
+    p.add_argument("--encoder", default=d.encoder, choices=["bag", "conv", "lexical"],
+                   help="bag-of-embeddings, 1-D convolution, or lexical (exact word + n-gram "
+                   "tf-idf plus a learned part; needs --ngram-buckets)")
 
 
 def settings_from(args):
@@ -113,7 +114,8 @@ def cmd_table(args):
     from .pretrain import read_texts
 
     split = lambda text: [x for x in text.split(",") if x]  # noqa: E731
-    overrides = {k: getattr(args, k) for k in ("max_len", "dim", "hidden", "encoder")
+    overrides = {k: getattr(args, k) for k in ("max_len", "dim", "hidden", "encoder",
+                                               "ngram_buckets")
                  if getattr(args, k) is not None}
     try:
         unlabelled = read_texts(args.text) if args.text else []
@@ -232,7 +234,9 @@ def build_parser():
                    "(None: the train default)")
     p.add_argument("--dim", type=int, default=None, help="embedding size (None: train default)")
     p.add_argument("--hidden", type=int, default=None, help="hidden size (None: train default)")
-    p.add_argument("--encoder", default=None, choices=["bag", "conv"],
+    p.add_argument("--ngram-buckets", type=int, default=None, help="hashed character n-gram "
+                   "buckets (None: the train default)")
+    p.add_argument("--encoder", default=None, choices=["bag", "conv", "lexical"],
                    help="the learners' encoder (None: the train default)")
     p.add_argument("--learners", default="maml,fomaml,reptile,matching,protonet",
                    help="comma-separated meta-learners (empty: none)")

@@ -29,6 +29,9 @@ ALGO_DEFAULTS = {
 }
 """Per-algorithm defaults (learning rates and inner steps) used when a setting is not given."""
 
+LEXICAL_DEFAULTS = {"protonet": dict(distance="cosine")}
+"""With `encoder="lexical"`: a cosine learner starts as the tf-idf baseline (text/features.py)."""
+
 
 @dataclasses.dataclass
 class Settings:
@@ -73,8 +76,15 @@ class Experiment:
         """A meta-learner with the algorithm's default options, overridden by `options`."""
         s = self.settings
         merged = {**ALGO_DEFAULTS.get(algo, {}), **options}
+        model = None
+        if s.encoder == "lexical":  # idf from the meta-training text: see text/features.py
+            from .text.features import lexical_model
+
+            model = lexical_model(algo, self.vocab, self.source.texts("train"), s.ways, s.dim,
+                                  s.hidden, s.seed, s.max_len)
+            merged = {**LEXICAL_DEFAULTS.get(algo, {}), **merged}
         return make_learner(algo, len(self.vocab), s.ways, dim=s.dim, hidden=s.hidden,
-                            encoder=s.encoder, seed=s.seed, **merged)
+                            encoder=s.encoder, seed=s.seed, model=model, **merged)
 
     # --- run folders ----------------------------------------------------------------------
     def save(self, out_dir, algo, options):

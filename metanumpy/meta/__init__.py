@@ -26,11 +26,14 @@ def make_model(algo, vocab_size, ways, dim=64, hidden=64, encoder="bag", seed=0)
     return TextClassifier(vocab_size, ways, dim=dim, hidden=hidden, encoder=encoder, seed=seed)
 
 
-def make_learner(algo, vocab_size, ways, dim=64, hidden=64, encoder="bag", seed=0, **options):
-    """Build a meta-learner by name with its network; `options` go to the algorithm."""
+def make_learner(algo, vocab_size, ways, dim=64, hidden=64, encoder="bag", seed=0, model=None,
+                 **options):
+    """Build a meta-learner by name with its network (or with `model`, when given);
+    `options` go to the algorithm."""
     if algo not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {algo!r}: choose one of {', '.join(ALGORITHMS)}")
-    model = make_model(algo, vocab_size, ways, dim, hidden, encoder, seed)
+    if model is None:
+        model = make_model(algo, vocab_size, ways, dim, hidden, encoder, seed)
     if algo == "maml":
         return MAML(model, **options)
     if algo == "fomaml":
