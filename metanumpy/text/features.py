@@ -14,8 +14,11 @@ signal exactly and lets meta-learning add to it. Its output joins two parts:
   $x_i = tf_i \\cdot idf_i$, L2-normalised. A constant of the input: nothing in it is learnt.
   The cosine of two such vectors is the strong baseline's similarity (up to n-gram hash
   collisions and words the vocabulary lacks, which still match through their n-grams).
-* **learned**: $\\alpha \\cdot u / |u|$ with $u = \\sum_t idf(x_t)\\, E[x_t]$, an idf-weighted
-  bag of embeddings of the same words and n-grams, scaled by a learned $\\alpha$.
+* **learned**: $\\alpha \\cdot u / |u|$ with $u = \\sum_t idf(x_t)\\, E[x_t]$ over the text's
+  words (not its n-grams), an idf-weighted mean of word vectors, scaled by a learned
+  $\\alpha$. `E` is a plain `embedding.weight` table, so `train --init emb.npz` starts it
+  from skip-gram vectors (`pretrain --text ...`): that is where knowledge of words the
+  support set does not contain (synonyms) comes from.
 
 Both parts have length 1 and $\\alpha$ respectively, so the cosine of two outputs is
 $(\\cos_{exact} + \\alpha^2 \\cos_{learned}) / (1 + \\alpha^2)$: with a small starting
@@ -34,7 +37,7 @@ from .. import backend as B
 from ..autograd import functional as F
 from ..autograd import ops
 from ..autograd.tensor import Tensor
-from ..nn import Module, Parameter
+from ..nn import Embedding, Module, Parameter
 from ..nn.init import generator
 from .encoders import padded_batch
 from .tfidf import is_word
@@ -73,19 +76,20 @@ class LexicalEncoder(Module):
     """(ids, mask) -> [exact unit tf-idf over the ids (len(weights)); alpha * learned (dim)].
 
     weights: one idf per vocabulary id (`idf_weights`). mix: the starting alpha. exact=False:
-    only the learned part. `seed` is an int or a numpy Generator.
+    only the learned part. n_words: ids from n_words on (n-gram buckets) stay out of the
+    learned part (None: none do). `seed` is an int or a numpy Generator.
     """
 
-    def __init__(self, vocab_size, weights, dim=64, mix=0.3, exact=True, seed=0):
+    def __init__(self, vocab_size, weights, dim=64, mix=0.3, exact=True, n_words=None, seed=0):
         super().__init__()
         weights = np.asarray(weights, dtype=np.float64)
         if weights.shape != (vocab_size,):
             raise ValueError(f"LexicalEncoder: need one weight per id ({vocab_size}), got an "
                              f"array of shape {weights.shape}")
-        rng = generator(seed)
-        self.embedding_table = Parameter(rng.normal(0.0, 1.0, size=(vocab_size, dim)))
+        self.embedding = Embedding(vocab_size, dim, rng=generator(seed), padding_idx=0)
         self.mix = Parameter(np.array([mix]))
         self.weights = weights
+        self.n_words = n_words if n_words is not None else vocab_size
         self.vocab_size, self.dim, self.exact = vocab_size, dim, bool(exact)
         self.out_dim = vocab_size + dim if self.exact else dim
 
@@ -106,8 +110,9 @@ class LexicalEncoder(Module):
     def forward(self, ids, mask):
         ids, mask = padded_batch(ids, mask, "LexicalEncoder")
         weights = self.token_weights(ids, mask)
-        bag = ops.sum(F.embedding(self.embedding_table, ids) *
-                      Tensor(weights.reshape(tuple(weights.shape) + (1,))), axis=1)
+        words = weights * (ids < self.n_words)
+        bag = ops.sum(self.embedding(ids) * Tensor(words.reshape(tuple(words.shape) + (1,))),
+                      axis=1)
         learned = unit_rows(bag) * self.mix
         if not self.exact:
             return learned
@@ -131,6 +136,7 @@ def lexical_model(algo, vocab, corpus, ways, dim=64, hidden=64, seed=0, max_len=
                          "(--ngram-buckets 32768) and a max_len that keeps them (--max-len 256)")
     weights = idf_weights(vocab, corpus, max_len)
     if algo in ("protonet", "matching"):
-        return LexicalEncoder(len(vocab), weights, dim=dim, seed=seed)
-    encoder = LexicalEncoder(len(vocab), weights, dim=dim, exact=False, seed=seed)
+        return LexicalEncoder(len(vocab), weights, dim=dim, n_words=vocab.n_words, seed=seed)
+    encoder = LexicalEncoder(len(vocab), weights, dim=dim, exact=False, n_words=vocab.n_words,
+                             seed=seed)
     return TextClassifier(len(vocab), ways, dim=dim, hidden=hidden, encoder=encoder, seed=seed)
