@@ -36,7 +36,7 @@ from metanumpy.train import train
 
 args = lesson_args("10_real_text_lessons", __doc__)
 report = Report(args)
-STEPS = 3 if args.fast else 300            # ProtoNet meta-training steps per encoder
+STEPS = 3 if args.fast else 200            # ProtoNet meta-training steps per encoder
 TEST_EPISODES = 4 if args.fast else 200    # fixed meta-test episodes (the same for all)
 VAL_EPISODES = 2 if args.fast else 50      # meta-validation episodes (best model)
 

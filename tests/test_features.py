@@ -76,3 +76,15 @@ def test_lexical_experiment_needs_ngrams_and_starts_protonet_at_cosine():
     maml = exp.learner("maml", inner_steps=1)
     assert maml.model.encoder.out_dim == 8 and not maml.model.encoder.exact
     assert maml.meta_train_step(exp.sampler().batch(2))["loss"] > 0
+
+
+def test_n_words_keeps_ngram_rows_out_of_the_learned_part():
+    vocab = small_vocab()
+    encoder = LexicalEncoder(len(vocab), idf_weights(vocab, CORPUS), dim=3, exact=False,
+                             n_words=vocab.n_words)
+    ids, mask = vocab.encode(["a cat sat"])
+    before = encoder(ids, mask).numpy()
+    encoder.embedding.weight.data[vocab.n_words:] += 1.0      # move every n-gram row
+    np.testing.assert_array_equal(encoder(ids, mask).numpy(), before)
+    encoder.embedding.weight.data[vocab.token_to_id("cat")] += 1.0
+    assert not np.allclose(encoder(ids, mask).numpy(), before)

@@ -107,6 +107,14 @@ def check_09(v):
         "maml", "fomaml", "reptile", "matching", "protonet", "pretrained", "bow_centroid")])
 
 
+def check_10(v):
+    assert v["features_per_sentence"] > 0
+    # before training, the lexical ProtoNet is the strong baseline (up to hash collisions)
+    assert abs(v["lexical_untrained"] - v["tfidf"]) < 0.1
+    accuracies_are_fractions(v, ["bow", "tfidf", "bag_untrained", "bag", "lexical_untrained",
+                                 "lexical"])
+
+
 CHECKS = {
     "01_autograd": check_01,
     "02_text_encoder": check_02,
@@ -117,6 +125,7 @@ CHECKS = {
     "07_prototypical_networks": check_07,
     "08_pretraining_and_meta_learning": check_08,
     "09_comparison": check_09,
+    "10_real_text_lessons": check_10,
 }
 
 
