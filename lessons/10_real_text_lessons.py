@@ -78,14 +78,14 @@ results = {
 # %%
 val = exp.episodes("val", VAL_EPISODES)
 lexical = Experiment(tasks="crossdomain", ways=5, shots=1, seed=args.seed, encoder="lexical",
-                     ngram_buckets=4096, max_len=160)
+                     ngram_buckets=32768, max_len=160)
 histories = {}
 for name, setting in (("bag", exp), ("lexical", lexical)):
     learner = setting.learner("protonet")
     episodes = setting.episodes("test", TEST_EPISODES)  # the same texts, this vocabulary's ids
     results[f"ProtoNet {name}, untrained"] = tasks.evaluate(learner.predict, episodes)
     histories[name] = train(learner, setting.sampler("train"), setting.episodes("val", len(val)),
-                            steps=STEPS, eval_every=max(1, STEPS // 6), log=lambda line: None)
+                            steps=STEPS, eval_every=max(1, STEPS // 20), log=lambda line: None)
     results[f"ProtoNet {name}, meta-trained"] = tasks.evaluate(learner.predict, episodes)
 
 keys = {"simple BoW": "bow", "strong tf-idf": "tfidf", "ProtoNet bag, untrained": "bag_untrained",

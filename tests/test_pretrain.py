@@ -162,7 +162,8 @@ def test_load_embeddings_errors(tmp_path):
         load_embedding_file(tmp_path / "other.npz")
 
 
-def test_command_line_pretrains_on_meta_training_text_only(tmp_path, capsys):
+def sport_and_food_folder(tmp_path):
+    """A tiny data folder: two meta-training classes, one class each for val and test."""
     data = tmp_path / "data"
     data.mkdir()
     lines = {"train": ["sport\tgoal match team", "sport\tteam wins match", "food\tbread soup eat",
@@ -170,6 +171,11 @@ def test_command_line_pretrains_on_meta_training_text_only(tmp_path, capsys):
              "val": ["music\tsong guitar loud"], "test": ["art\tpaint canvas brush"]}
     for split, rows in lines.items():
         (data / f"{split}.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return data
+
+
+def test_command_line_pretrains_on_meta_training_text_only(tmp_path, capsys):
+    data = sport_and_food_folder(tmp_path)
     out = tmp_path / "emb.npz"
     main(["pretrain", "--data", str(data), "--out", str(out), "--dim", "4", "--sentences", "50",
           "--epochs", "2", "--show", "soup"])
@@ -181,13 +187,7 @@ def test_command_line_pretrains_on_meta_training_text_only(tmp_path, capsys):
 
 
 def test_pretrain_text_adds_unlabelled_files_and_saves_word_statistics(tmp_path, capsys):
-    data = tmp_path / "data"
-    data.mkdir()
-    lines = {"train": ["sport\tgoal match team", "sport\tteam wins match", "food\tbread soup eat",
-                       "food\teat soup hot"],
-             "val": ["music\tsong guitar loud"], "test": ["art\tpaint canvas brush"]}
-    for split, rows in lines.items():
-        (data / f"{split}.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    data = sport_and_food_folder(tmp_path)
     extra = tmp_path / "wiki.txt"
     extra.write_text("the soup was hot\n\nsoup and bread\nguitar\n", encoding="utf-8")
     out = tmp_path / "emb.npz"
@@ -202,10 +202,7 @@ def test_pretrain_text_adds_unlabelled_files_and_saves_word_statistics(tmp_path,
 
 
 def test_pretrain_text_errors_name_the_file(tmp_path):
-    data = tmp_path / "data"
-    data.mkdir()
-    for split, row in (("train", "a\tx y"), ("val", "b\tz"), ("test", "c\tw")):
-        (data / f"{split}.tsv").write_text(row + "\n", encoding="utf-8")
+    data = sport_and_food_folder(tmp_path)
     with pytest.raises(SystemExit, match="pretrain: text file .*nope.txt not found"):
         main(["pretrain", "--data", str(data), "--text", str(tmp_path / "nope.txt")])
     bad = tmp_path / "bad.txt"
