@@ -36,9 +36,9 @@ from metanumpy.train import train
 
 args = lesson_args("10_real_text_lessons", __doc__)
 report = Report(args)
-STEPS = 3 if args.fast else 200            # ProtoNet meta-training steps per encoder
+STEPS = 3 if args.fast else 150            # ProtoNet meta-training steps per encoder
 TEST_EPISODES = 4 if args.fast else 200    # fixed meta-test episodes (the same for all)
-VAL_EPISODES = 2 if args.fast else 50      # meta-validation episodes (best model)
+VAL_EPISODES = 2 if args.fast else 30      # meta-validation episodes (best model)
 
 # %% [markdown]
 # ## 1. Two baselines that learn nothing
@@ -73,7 +73,10 @@ results = {
 # idf-weighted mean of learned word vectors, scaled by a learned $\alpha$ that starts at
 # 0.3). For the lexical encoder the vocabulary hashes character n-grams into buckets, and
 # `max_len` is long enough to keep them all; ProtoNet compares by cosine, so before any
-# training it *is* the strong baseline (up to hash collisions).
+# training it is the strong baseline, up to two differences: hash collisions between
+# n-grams, and whole words the news vocabulary lacks (they become `<unk>`, which the
+# encoder ignores; their n-grams still count). The learners are validated every
+# `STEPS // 10` steps and the best meta-validation model is kept.
 
 # %%
 val = exp.episodes("val", VAL_EPISODES)
@@ -85,7 +88,7 @@ for name, setting in (("bag", exp), ("lexical", lexical)):
     episodes = setting.episodes("test", TEST_EPISODES)  # the same texts, this vocabulary's ids
     results[f"ProtoNet {name}, untrained"] = tasks.evaluate(learner.predict, episodes)
     histories[name] = train(learner, setting.sampler("train"), setting.episodes("val", len(val)),
-                            steps=STEPS, eval_every=max(1, STEPS // 20), log=lambda line: None)
+                            steps=STEPS, eval_every=max(1, STEPS // 10), log=lambda line: None)
     results[f"ProtoNet {name}, meta-trained"] = tasks.evaluate(learner.predict, episodes)
 
 keys = {"simple BoW": "bow", "strong tf-idf": "tfidf", "ProtoNet bag, untrained": "bag_untrained",
@@ -104,10 +107,28 @@ report.save()
 # With the default seed (one BLAS thread, 2 cores):
 #
 # ```
-# RESULTS
+# a science sentence: thus nabrilate data grainenate plagim tratrar model stitrim
+# its heaviest features: c:ate> 0.16, c:ate 0.14, w:thus 0.12, w:nabrilate 0.12, w:data 0.12, w:grainenate 0.12
+# features of that sentence (words + n-grams): 135
+# crossdomain 5-way 1-shot: simple BoW: 41.31% ± 1.03%
+# crossdomain 5-way 1-shot: strong tf-idf: 53.51% ± 1.09%
+# crossdomain 5-way 1-shot: ProtoNet bag, untrained: 30.24% ± 1.02%
+# crossdomain 5-way 1-shot: ProtoNet bag, meta-trained: 32.49% ± 1.15%
+# crossdomain 5-way 1-shot: ProtoNet lexical, untrained: 49.15% ± 1.09%
+# crossdomain 5-way 1-shot: ProtoNet lexical, meta-trained: 49.09% ± 1.11%
 # ```
 #
-# READING
+# Reading the numbers: the strong baseline learns nothing and is 12 points above the simple
+# one (53.5% vs 41.3%): the science words share n-grams ("ate>" of "nabrilate",
+# "grainenate") that a whole-word vocabulary cannot see, and corpus idf knows which of them
+# are common. ProtoNet from random word vectors is far below both, even after meta-training
+# (32.5%): this is the finding on real text, in miniature. From the lexical encoder it starts
+# at 49.2%, 16 points higher, without any training; meta-training (best meta-validation
+# model) keeps it there (49.1%). It stays 4 points below the baseline because 85% of the
+# science tokens are `<unk>` to the news vocabulary (lesson 8), so their whole-word features
+# are lost. On the real intent data of the README, where far fewer test words are unknown,
+# the same pipeline is level with the strong baseline across domains (CLINC150) and above it
+# within one domain (Banking77, +2.9 points at 1-shot).
 #
 # ## Summary
 #
@@ -117,9 +138,9 @@ report.save()
 # * What transfers to new classes is general knowledge about words (how rare they are, how
 #   they are spelled, which are used alike), not the identity of the words that mattered for
 #   the training classes.
-# * Starting meta-learning from the baseline (an encoder that contains it exactly) turns
-#   "meta-learning loses" into "meta-learning can only add", with early stopping on
-#   meta-validation as the guard.
+# * Starting meta-learning from the baseline (an encoder that contains it) turns "meta-learning
+#   loses by 20 points" into "meta-learning starts level and adds what transfers", with the
+#   best meta-validation model as the guard when nothing does.
 #
 # ## Exercises
 #
@@ -129,3 +150,6 @@ report.save()
 #    Does ProtoNet gain more than from the random start?
 # 3. Train the lexical ProtoNet for 2000 steps and plot the validation curve. When does it
 #    peak, and what does the learned $\alpha$ (`learner.model.mix`) do meanwhile?
+# 4. Close the gap to the baseline: give unknown words hashed ids of their own (so a science
+#    word seen in the support and the query still matches as a whole word). How much of
+#    the 4 points comes back?
