@@ -39,6 +39,32 @@ def add_task_flags(p):
                    help="bag-of-embeddings or 1-D convolution encoder")
 
 
+def add_path_flag(p):
+    p.add_argument("--fast-path", action="store_true",
+                   help="use the optimised ops of metanumpy.fast (same numbers, faster; also "
+                   "METANUMPY_FAST_PATH=1)")
+
+
+def choose_path(args):
+    """Switch to the fast path if asked, set this process up for it, and say so in one line.
+
+    Every computing command runs with one BLAS thread (small matrices: more threads only
+    wait for each other); the fast path also keeps freed memory in the process.
+    """
+    from . import fast
+    from .threads import one_blas_thread
+
+    on = args.fast_path or os.environ.get("METANUMPY_FAST_PATH", "") == "1"
+    notes = ["one BLAS thread"] if one_blas_thread() else []
+    if on:
+        from .fast.allocator import keep_freed_memory
+
+        fast.enable()
+        if keep_freed_memory():
+            notes.append("malloc keeps freed memory")
+    print(f"metanumpy: {fast.describe()}" + "".join(f"; {n}" for n in notes), flush=True)
+
+
 def settings_from(args):
     return Settings(tasks=args.data or args.tasks, ways=args.ways, shots=args.shots,
                     queries=args.queries, seed=args.seed, max_len=args.max_len,
@@ -153,9 +179,15 @@ def cmd_demo(args):
 def cmd_bench(args):
     from .bench import main as bench
 
+    if args.trace:
+        from .bench.trace import trace_table
+
+        for path in (args.paths or "reference").split(","):
+            print(trace_table(args.trace, path.strip()))
+        return None
     try:
         return bench(args.algos, args.sizes, args.steps, args.warmup, args.inner_steps, args.json,
-                     args.backend, args.ops)
+                     args.backend, args.ops, paths=args.paths)
     except (ValueError, RuntimeError) as err:
         raise SystemExit(str(err)) from None
 
@@ -192,6 +224,7 @@ def build_parser():
     p.add_argument("--temperature", type=float, default=None, help="Matching Networks cosine scale")
     p.add_argument("--distance", default=None, choices=["euclidean", "cosine"],
                    help="ProtoNet distance")
+    add_path_flag(p)
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("evaluate", help="evaluate a trained run", formatter_class=FORMATTER)
@@ -199,6 +232,7 @@ def build_parser():
     p.add_argument("--episodes", type=int, default=600, help="fixed evaluation episodes")
     p.add_argument("--split", default="test", choices=["train", "val", "test"],
                    help="which class split to evaluate on")
+    add_path_flag(p)
     p.set_defaults(run=cmd_evaluate)
 
     p = sub.add_parser("describe", help="show example sentences", formatter_class=FORMATTER)
@@ -219,6 +253,7 @@ def build_parser():
     p.add_argument("--steps", type=int, default=2000, help="meta-training steps per learner")
     p.add_argument("--seed", type=int, default=0, help="seed for data, models and episodes")
     p.add_argument("--out", default="results", help="folder for results.md/json and runs")
+    add_path_flag(p)
     p.set_defaults(run=cmd_table)
 
     p = sub.add_parser("pretrain", help="pre-train word embeddings (skip-gram) for train --init",
@@ -235,6 +270,7 @@ def build_parser():
                    "the pre-training")
     p.add_argument("--show", nargs="*", default=None, help="words whose nearest neighbours to "
                    "print (None: a few frequent words)")
+    add_path_flag(p)
     p.set_defaults(run=cmd_pretrain)
 
     p = sub.add_parser("lessons", help="run the lessons, then print their key numbers",
@@ -262,8 +298,13 @@ def build_parser():
     p.add_argument("--json", default=None, help="also write the rows (and machine info) here")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "strict"],
                    help="array backend")
+    p.add_argument("--paths", default=None, help="comma-separated: reference, fast, torch "
+                   "(None: reference and fast, and torch when PyTorch is installed)")
     p.add_argument("--ops", action="store_true",
                    help="instead: microseconds per op (small add, matmul), engine vs NumPy")
+    p.add_argument("--trace", default=None, choices=["maml", "fomaml", "reptile", "protonet",
+                                                       "matching"],
+                   help="instead: the source files one meta-step of this algorithm runs")
     p.set_defaults(run=cmd_bench)
     return parser
 
@@ -275,4 +316,6 @@ def main(argv=None):
 
         return assignments_main(argv[1:])
     args = build_parser().parse_args(argv)
+    if hasattr(args, "fast_path"):
+        choose_path(args)
     return args.run(args)

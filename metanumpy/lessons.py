@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .threads import one_blas_thread
+
 LESSONS_DIR = Path(__file__).resolve().parent.parent / "lessons"
 """The lessons folder of the repository this package was installed from (`pip install -e .`)."""
 
@@ -81,6 +83,7 @@ class Report:
         self.out.mkdir(parents=True, exist_ok=True)
         self.values, self.labels, self.formats, self.headline, self.plots = {}, {}, {}, [], []
         self.started = time.perf_counter()
+        one_blas_thread()  # small matrices: a second BLAS thread only waits (threads.py)
         if self.fast:
             print(f"[{self.name}: --fast run, tiny budgets: the numbers are not meaningful]")
 
