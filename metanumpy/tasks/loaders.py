@@ -15,6 +15,11 @@ A single file is split by class: `split=(train_classes, val_classes, test_classe
 `fractions=(0.6, 0.2, 0.2)` of a seeded shuffle of the sorted class names.
 Whether a class has enough examples for K shots + Q queries is checked by the episode
 sampler, which knows K and Q.
+
+Grouped tasks: when every label reads `group/label` ("books/positive", "kitchen/negative";
+in .jsonl also `{"task": "books", "label": "positive", ...}`), each episode draws all its
+classes from one group (2-way sentiment inside one product), as the built-in sentiment
+family does. A single grouped file is split by group, not by class.
 """
 
 import json
@@ -50,6 +55,8 @@ def _parse_jsonl(line, where):
         raise ValueError(f"{where}: missing key {missing[0]!r} (need 'label' and 'text')")
     if not isinstance(record["text"], str):
         raise ValueError(f"{where}: 'text' must be a string, got {type(record['text']).__name__}")
+    if "task" in record:  # {"task": "books", "label": "positive"} is the class "books/positive"
+        return f"{record['task']}/{record['label']}", record["text"]
     return str(record["label"]), record["text"]
 
 
@@ -99,7 +106,27 @@ def load_folder(path):
     files = {split: _split_file(folder, split) for split in SPLITS}
     splits = {split: read_examples(files[split]) for split in SPLITS}
     check_disjoint(splits, where={s: f.name for s, f in files.items()})
-    return TextSource(folder.resolve().name, splits)
+    return grouped_source(folder.resolve().name, splits, folder)
+
+
+def label_groups(classes, where):
+    """{class: group} when every label reads `group/label` ("books/positive" is in group
+    "books"), None when no label has a '/'; ValueError when only some have one."""
+    groups = {c: c.rpartition("/")[0] for c in classes}
+    grouped = [c for c in classes if groups[c]]
+    if not grouped:
+        return None
+    ungrouped = [c for c in classes if not groups[c]]
+    if ungrouped:
+        raise ValueError(f"{where}: label {grouped[0]!r} names a task group (group/label) but "
+                         f"{ungrouped[0]!r} does not: give every label a group, or none")
+    return groups
+
+
+def grouped_source(name, splits, where):
+    """A TextSource whose episodes stay inside one group when the labels are `group/label`."""
+    groups = label_groups([c for s in SPLITS for c in splits[s]], where)
+    return TextSource(name, splits, groups, group_episodes=groups is not None)
 
 
 def _class_split(classes, split, fractions, seed, path):
@@ -138,9 +165,14 @@ def load_file(path, split=None, fractions=(0.6, 0.2, 0.2), seed=0):
     left out. Otherwise `fractions` of the sorted class names, shuffled with `seed`.
     """
     examples = read_examples(path)
-    named = _class_split(examples, split, fractions, seed, path)
+    groups = label_groups(list(examples), path)
+    if groups is None or split is not None:
+        named = _class_split(examples, split, fractions, seed, path)
+    else:  # grouped labels: split the groups, so that a group's classes stay together
+        by_group = _class_split(set(groups.values()), None, fractions, seed, path)
+        named = {s: [c for c in examples if groups[c] in by_group[s]] for s in SPLITS}
     splits = {s: {c: examples[c] for c in named[s]} for s in SPLITS}
-    return TextSource(Path(path).stem, splits)
+    return grouped_source(Path(path).stem, splits, path)
 
 
 def load(name_or_path, seed=0, **knobs):
