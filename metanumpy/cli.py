@@ -143,7 +143,8 @@ def cmd_predict(args):
         report = result.report(labels)
         print(report)
         png = args.confusion or os.path.join(os.path.dirname(args.out or ""), "confusion.png")
-        print(f"confusion matrix saved to {report.save_png(png, f'{run.algo} on {os.path.basename(args.query)}')}")
+        title = f"{run.algo} on {os.path.basename(args.query)}"
+        print(f"confusion matrix saved to {report.save_png(png, title)}")
     return result
 
 

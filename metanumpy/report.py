@@ -23,7 +23,8 @@ import numpy as np
 
 @dataclass
 class ClassificationReport:
-    """classes: names in matrix order; confusion: (n, n) int counts, rows true, columns predicted."""
+    """classes: names in matrix order; confusion: (n, n) int counts, rows true, columns
+    predicted."""
 
     classes: tuple
     confusion: np.ndarray
