@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .episodes import Episode
-from .loaders import read_examples
+from .loaders import read_examples, text_lines
 
 UNKNOWN = -1
 """The query label of a text whose answer is not known."""
@@ -39,34 +39,24 @@ def read_queries(path):
 
     A line with a tab is `label<TAB>text`; either every line has a label or none does.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"missing file: {path}")
     texts, labels, first = [], [], None
-    with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
-            try:
-                line = raw.decode("utf-8").removeprefix("\ufeff").rstrip("\r\n")
-            except UnicodeDecodeError as err:
-                raise ValueError(f"{path}, line {number}: not valid UTF-8 ({err.reason})") from None
-            if not line.strip():
-                continue
-            label, tab, text = line.partition("\t")
-            labelled = bool(tab)
-            if first is None:
-                first = (number, labelled)
-            elif labelled != first[1]:
-                has, lacks = (number, first[0]) if labelled else (first[0], number)
-                raise ValueError(f"{path}: line {has} is 'label<TAB>text' but line {lacks} has "
-                                 "no label: label every query line or none")
-            if not labelled:
-                label, text = None, line
-            if labelled and not label.strip():
-                raise ValueError(f"{path}, line {number}: empty label")
-            if not text.strip():
-                raise ValueError(f"{path}, line {number}: empty text")
-            texts.append(text.strip())
-            labels.append(label.strip() if labelled else None)
+    for number, line in text_lines(path):
+        label, tab, text = line.partition("\t")
+        labelled = bool(tab)
+        if first is None:
+            first = (number, labelled)
+        elif labelled != first[1]:
+            has, lacks = (number, first[0]) if labelled else (first[0], number)
+            raise ValueError(f"{path}: line {has} is 'label<TAB>text' but line {lacks} has "
+                             "no label: label every query line or none")
+        if not labelled:
+            label, text = None, line
+        if labelled and not label.strip():
+            raise ValueError(f"{path}, line {number}: empty label")
+        if not text.strip():
+            raise ValueError(f"{path}, line {number}: empty text")
+        texts.append(text.strip())
+        labels.append(label.strip() if labelled else None)
     if not texts:
         raise ValueError(f"{path} holds no query texts (an empty query file)")
     return texts, (labels if first[1] else None)

@@ -60,29 +60,36 @@ def _parse_jsonl(line, where):
     return str(record["label"]), record["text"]
 
 
-def read_examples(path):
-    """{class: [texts]} from one .tsv or .jsonl file, in file order; ValueError names the line."""
+def text_lines(path):
+    """(line number, line) for each non-blank line of a UTF-8 file (a BOM and line ends
+    removed); ValueError names the file, and the line that is not UTF-8."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"missing file: {path}")
-    parse = _parse_jsonl if path.suffix == ".jsonl" else _parse_tsv
-    examples = {}
     with open(path, "rb") as f:
         for number, raw in enumerate(f, start=1):
-            where = f"{path}, line {number}"
             try:
                 line = raw.decode("utf-8").removeprefix("\ufeff").rstrip("\r\n")
             except UnicodeDecodeError as err:
-                raise ValueError(f"{where}: not valid UTF-8 ({err.reason})") from None
-            if not line.strip():
-                continue
-            label, text = parse(line, where)
-            label, text = label.strip(), text.strip()
-            if not label:
-                raise ValueError(f"{where}: empty label")
-            if not text:
-                raise ValueError(f"{where}: empty text for label {label!r}")
-            examples.setdefault(label, []).append(text)
+                raise ValueError(f"{path}, line {number}: not valid UTF-8 ({err.reason})") from None
+            if line.strip():
+                yield number, line
+
+
+def read_examples(path):
+    """{class: [texts]} from one .tsv or .jsonl file, in file order; ValueError names the line."""
+    path = Path(path)
+    parse = _parse_jsonl if path.suffix == ".jsonl" else _parse_tsv
+    examples = {}
+    for number, line in text_lines(path):
+        where = f"{path}, line {number}"
+        label, text = parse(line, where)
+        label, text = label.strip(), text.strip()
+        if not label:
+            raise ValueError(f"{where}: empty label")
+        if not text:
+            raise ValueError(f"{where}: empty text for label {label!r}")
+        examples.setdefault(label, []).append(text)
     if not examples:
         raise ValueError(f"{path} holds no examples")
     return examples
