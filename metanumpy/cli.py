@@ -133,8 +133,11 @@ def cmd_predict(args):
     except ValueError as err:
         raise SystemExit(f"predict: {err}") from None
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            f.write(result.to_tsv())
+        try:
+            with open(args.out, "w", encoding="utf-8") as f:
+                f.write(result.to_tsv())
+        except OSError as err:
+            raise SystemExit(f"predict: cannot write {args.out}: {err.strerror}") from None
         print(f"{run.algo} adapted on {args.support} ({len(result.classes)} classes); "
               f"wrote {len(texts)} predictions to {args.out}")
     else:

@@ -14,8 +14,8 @@ are exactly `learner.predict(episode)` (argmax of `learner.query_logits(episode)
 path as evaluation on sampled episodes. Nothing here needs the training data: the run folder
 holds everything (settings.json, vocab.txt, best.npz).
 
-MAML, FOMAML and Reptile adapt a classifier whose head has as many outputs as the run was
-trained with ways (`train --ways N`): their support set must have exactly N classes.
+MAML, FOMAML and Reptile adapt a classifier with one output per class of the episodes it
+was trained on (`train --ways N`): their support set must have exactly N classes.
 ProtoNet and Matching Networks take any number of classes (two or more).
 """
 
@@ -45,7 +45,7 @@ class Predictions:
 
     def report(self, true_labels):
         """A ClassificationReport (report.py) of these predictions against `true_labels`."""
-        return classification_report(list(true_labels), self.labels, self.classes)
+        return classification_report([str(y) for y in true_labels], self.labels, self.classes)
 
     def to_tsv(self):
         """`label<TAB>p(class 0)<TAB>...<TAB>text` lines, after a header naming the columns."""

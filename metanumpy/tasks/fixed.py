@@ -91,6 +91,7 @@ def query_label_ids(query_labels, classes, n_texts):
     if len(query_labels) != n_texts:
         raise ValueError(f"{len(query_labels)} query labels for {n_texts} query texts")
     index = {c: k for k, c in enumerate(classes)}
+    query_labels = [str(label) for label in query_labels]  # class names are strings
     for i, label in enumerate(query_labels):
         if label not in index:
             raise ValueError(f"query {i + 1} has label {label!r}, which is not a class of the "
