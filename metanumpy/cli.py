@@ -262,11 +262,11 @@ def build_parser():
     p.add_argument("--query", required=True, help="one text per line, or label<TAB>text on every "
                    "line to also get accuracy, precision/recall and the confusion matrix")
     p.add_argument("--out", default=None, help="write label<TAB>p(class)...<TAB>text here "
-                   "(default: print it)")
+                   "(None: print it)")
     p.add_argument("--classes", default=None, help="comma-separated class order, label 0 first "
-                   "(default: order of first appearance in the support file)")
+                   "(None: the order of first appearance in the support file)")
     p.add_argument("--confusion", default=None, help="PNG of the confusion matrix for labelled "
-                   "queries (default: confusion.png beside --out)")
+                   "queries (None: confusion.png beside --out)")
     p.set_defaults(run=cmd_predict)
 
     p = sub.add_parser("describe", help="show example sentences", formatter_class=FORMATTER)
