@@ -56,8 +56,9 @@ def test_every_algorithm_takes_an_unbalanced_support_set(runs, algo):
     result = run.predict(support, episode.query_texts)
     assert result.probabilities.shape == (len(episode.query_texts), 2)
     assert set(result.labels) <= set(episode.classes)
+    fixed = run.episode(support, episode.query_texts)  # every support example is used
+    assert fixed.support_labels.tolist() == [0, 0, 0, 0, 1] and fixed.shots is None
     if algo == "protonet":  # prototypes are the means of each class's own examples
-        fixed = run.episode(support, episode.query_texts)
         embedded = run.learner.model(fixed.support_ids, fixed.support_mask).numpy()
         by_hand = np.stack([embedded[:4].mean(axis=0), embedded[4]])
         library = prototypes(run.learner.model(fixed.support_ids, fixed.support_mask),
