@@ -2,6 +2,7 @@
 
     train       meta-train an algorithm on a built-in task family or a data folder
     evaluate    evaluate a trained run on fixed meta-test episodes (mean and 95% CI)
+    predict     adapt a trained run on your own support set and classify a file of texts
     describe    print example sentences of a task family or data folder
     table       the README's results tables: baselines and meta-learners, 95% CIs
     pretrain    pre-train word embeddings on unlabelled meta-training text (train --init)
@@ -111,6 +112,8 @@ def cmd_evaluate(args):
     from .tasks import evaluate
     from .train import load_best
 
+    if args.targets:
+        return cmd_evaluate_targets(args)
     folder = args.checkpoint if os.path.isdir(args.checkpoint) else os.path.dirname(args.checkpoint)
     exp, algo, options = Experiment.load(folder)
     learner = exp.learner(algo, **options)
@@ -124,6 +127,53 @@ def cmd_evaluate(args):
     s = exp.settings
     print(f"{algo} on {s.tasks} {args.split} ({s.ways}-way {s.shots}-shot, {result.n} episodes): "
           f"{result}")
+    return result
+
+
+def cmd_evaluate_targets(args):
+    from .run import load_run
+    from .targets import evaluate_targets
+
+    folder, weights = (args.checkpoint, "best.npz") if os.path.isdir(args.checkpoint) else \
+        os.path.split(args.checkpoint)
+    try:
+        results = evaluate_targets(load_run(folder, weights), args.targets)
+    except ValueError as err:
+        raise SystemExit(f"evaluate: {err}") from None
+    print(results)
+    return results
+
+
+def cmd_predict(args):
+    from .run import load_run
+    from .tasks import read_queries, read_support
+
+    try:
+        run = load_run(args.run_dir)
+        texts, labels = read_queries(args.query)
+        classes = [c for c in args.classes.split(",") if c] if args.classes else None
+        support = read_support(args.support)
+        if labels is not None:  # check the labels before the work: fixed_episode names a bad one
+            run.episode(support, texts, classes, labels)
+        result = run.predict(support, texts, classes)
+    except ValueError as err:
+        raise SystemExit(f"predict: {err}") from None
+    if args.out:
+        try:
+            with open(args.out, "w", encoding="utf-8") as f:
+                f.write(result.to_tsv())
+        except OSError as err:
+            raise SystemExit(f"predict: cannot write {args.out}: {err.strerror}") from None
+        print(f"{run.algo} adapted on {args.support} ({len(result.classes)} classes); "
+              f"wrote {len(texts)} predictions to {args.out}")
+    else:
+        print(result.to_tsv(), end="")
+    if labels is not None:
+        report = result.report(labels)
+        print(report)
+        png = args.confusion or os.path.join(os.path.dirname(args.out or ""), "confusion.png")
+        title = f"{run.algo} on {os.path.basename(args.query)}"
+        print(f"confusion matrix saved to {report.save_png(png, title)}")
     return result
 
 
@@ -232,8 +282,26 @@ def build_parser():
     p.add_argument("--episodes", type=int, default=600, help="fixed evaluation episodes")
     p.add_argument("--split", default="test", choices=["train", "val", "test"],
                    help="which class split to evaluate on")
+    p.add_argument("--targets", default=None, help="instead: a folder of target tasks, one "
+                   "sub-folder each with support.tsv and a labelled query.tsv (fixed support; "
+                   "per-task accuracy, mean over tasks, majority-class line)")
     add_path_flag(p)
     p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="adapt a trained run on your support set, classify texts",
+                       formatter_class=FORMATTER)
+    p.add_argument("run_dir", metavar="RUN", help="a run folder made by `train` (uses best.npz)")
+    p.add_argument("--support", required=True,
+                   help="label<TAB>text per line, any number of examples per class")
+    p.add_argument("--query", required=True, help="one text per line, or label<TAB>text on every "
+                   "line to also get accuracy, precision/recall and the confusion matrix")
+    p.add_argument("--out", default=None, help="write label<TAB>p(class)...<TAB>text here "
+                   "(None: print it)")
+    p.add_argument("--classes", default=None, help="comma-separated class order, label 0 first "
+                   "(None: the order of first appearance in the support file)")
+    p.add_argument("--confusion", default=None, help="PNG of the confusion matrix for labelled "
+                   "queries (None: confusion.png beside --out)")
+    p.set_defaults(run=cmd_predict)
 
     p = sub.add_parser("describe", help="show example sentences", formatter_class=FORMATTER)
     p.add_argument("--tasks", default="topics", help="family name or data folder/file")

@@ -196,3 +196,18 @@ def attention_heatmap(weights, path, title, row_labels=None, col_labels=None):
         fig.colorbar(image, ax=ax, label="attention weight")
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def confusion_matrix(counts, classes, path, title):
+    """A confusion matrix (rows: true class, columns: predicted), counts written in the cells."""
+    counts = np.asarray(counts)
+    n = len(classes)
+    fig, ax = plt.subplots(figsize=(2 + 1.2 * n, 1.5 + 1.2 * n))
+    ax.imshow(counts, cmap="Blues", vmin=0)
+    ax.set_xticks(range(n), [str(c) for c in classes], rotation=45, ha="right")
+    ax.set_yticks(range(n), [str(c) for c in classes])
+    ax.set(xlabel="predicted class", ylabel="true class", title=title)
+    for (i, j), value in np.ndenumerate(counts):
+        ax.text(j, i, int(value), ha="center", va="center",
+                color="white" if value > counts.max() / 2 else "black")
+    return _save(fig, path)

@@ -84,6 +84,7 @@ def check_07(v):
     assert v["separation_before"] > 0 and v["separation_after"] > 0
     accuracies_are_fractions(v, [f"{m}_{k}shot" for m in ("protonet", "bow", "pretrain")
                                  for k in (1, 5)])
+    assert 0.0 <= v["new_product_accuracy"] <= 1.0  # predict on a fixed support set (run.py)
 
 
 def check_08(v):
