@@ -159,7 +159,7 @@ def write_lesson_notebooks(args):
         paths = pick_lessons(args.numbers) if args.numbers else find_lessons()
         written = write_notebooks(paths, args.notebooks, seed=args.seed,
                                   fast=True if args.fast else None)
-    except (ValueError, FileNotFoundError, ImportError) as err:
+    except (ValueError, OSError, ImportError) as err:
         raise SystemExit(f"lessons: {err}") from None
     print(f"wrote {len(written)} notebooks to {args.notebooks}: "
           f"{', '.join(p.name for p in written)}")

@@ -60,7 +60,7 @@ def set_settings(source, path, **values):
     `FAST = True` and keeps the line's comment. ValueError names `path` and the setting when
     the cell has no such line."""
     for name, value in values.items():
-        pattern = rf"^({name.upper()} = )[^#\n]*?(\s*(#.*)?)$"
+        pattern = rf"^({name.upper()} = )[^#\n]*?([ \t]*(#.*)?)$"
         source, count = re.subn(pattern, lambda m: m.group(1) + repr(value) + m.group(2),
                                 source, count=1, flags=re.M)
         if count == 0:
