@@ -19,9 +19,16 @@
 # `metanumpy/meta/protonet.py`, trains, compares with the baselines of lesson 3 on the same
 # test episodes, and looks at the embedding space before and after meta-training.
 
-# %%
+# %% tags=["parameters"]
 """Lesson 7: Prototypical Networks: prototypes, distances, training, the embedding space."""
 
+# Settings. A notebook takes them from here; a script from its flags --seed, --fast,
+# --out (these values are their defaults).
+SEED = 0      # seeds the data, the models and the episodes
+FAST = False  # True: tiny budgets, a seconds-long check (its numbers mean nothing)
+OUT = None    # folder for plots and summary.json; None: out/NN_name/ next to this file
+
+# %%
 import numpy as np
 
 from metanumpy import plot, tasks
@@ -32,7 +39,7 @@ from metanumpy.meta.learner import encode_support
 from metanumpy.meta.protonet import prototype_logits, prototypes
 from metanumpy.train import train
 
-args = lesson_args("07_prototypical_networks", __doc__)
+args = lesson_args("07_prototypical_networks", __doc__, seed=SEED, fast=FAST, out=OUT)
 report = Report(args)
 STEPS = 3 if args.fast else 2000            # meta-training steps
 TEST_EPISODES = 4 if args.fast else 200     # fixed meta-test episodes (the same for all)

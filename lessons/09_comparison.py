@@ -19,9 +19,16 @@
 #    meta-step with Python's `tracemalloc` (NumPy reports its array allocations to it) for
 #    $k$ = 1, 2, 5, 10.
 
-# %%
+# %% tags=["parameters"]
 """Lesson 9: every algorithm on topics: accuracy vs shots, training time, MAML's memory."""
 
+# Settings. A notebook takes them from here; a script from its flags --seed, --fast,
+# --out (these values are their defaults).
+SEED = 0      # seeds the data, the models and the episodes
+FAST = False  # True: tiny budgets, a seconds-long check (its numbers mean nothing)
+OUT = None    # folder for plots and summary.json; None: out/NN_name/ next to this file
+
+# %%
 import tracemalloc
 
 import metanumpy as mn
@@ -31,7 +38,7 @@ from metanumpy.lessons import Report, lesson_args
 from metanumpy.meta.baselines import BowNearestCentroid, PretrainThenFinetune
 from metanumpy.train import train
 
-args = lesson_args("09_comparison", __doc__)
+args = lesson_args("09_comparison", __doc__, seed=SEED, fast=FAST, out=OUT)
 report = Report(args)
 TRAIN_SHOTS = 2                             # every learner meta-trains on 5-way 2-shot
 SHOTS = [1, 2, 5, 10]                       # ... and is evaluated at each of these

@@ -7,7 +7,8 @@
     table       the README's results tables: baselines and meta-learners, 95% CIs
     pretrain    pre-train word embeddings on unlabelled meta-training text (train --init)
     demo        a 10-second tour of the autograd engine
-    lessons     run the lessons (lessons/NN_*.py) and print a table of their key numbers
+    lessons     run the lessons (lessons/NN_*.py) and print a table of their key numbers, or
+                write them as notebooks (--notebooks DIR)
     bench       seconds per meta-training step, memory and kernel share (or --ops: per-op cost)
     assignments release / grade classroom assignments
 """
@@ -207,6 +208,8 @@ def cmd_lessons(args):
     if args.list:
         print(describe_lessons())
         return None
+    if args.notebooks:
+        return write_lesson_notebooks(args)
     if not args.all and not args.numbers:
         raise SystemExit("lessons: name lesson numbers (e.g. `lessons 4`), or --all, or --list")
     try:
@@ -218,6 +221,25 @@ def cmd_lessons(args):
     if failed:
         raise SystemExit(f"lessons failed: {', '.join(failed)}")
     return results
+
+
+def write_lesson_notebooks(args):
+    """`lessons --notebooks DIR [numbers] [--fast] [--seed S]`: the lessons as .ipynb files."""
+    from .lessons import find_lessons, pick_lessons
+    from .notebook import write_notebooks
+
+    if args.out is not None:
+        raise SystemExit("lessons: --out is for runs; a notebook writes next to itself "
+                         "(its settings cell has OUT)")
+    try:
+        paths = pick_lessons(args.numbers) if args.numbers else find_lessons()
+        written = write_notebooks(paths, args.notebooks, seed=args.seed,
+                                  fast=True if args.fast else None)
+    except (ValueError, OSError, ImportError) as err:
+        raise SystemExit(f"lessons: {err}") from None
+    print(f"wrote {len(written)} notebooks to {args.notebooks}: "
+          f"{', '.join(p.name for p in written)}")
+    return written
 
 
 def cmd_demo(args):
@@ -349,6 +371,10 @@ def build_parser():
     p.add_argument("--fast", action="store_true", help="tiny budgets: a seconds-long check run")
     p.add_argument("--seed", type=int, default=0, help="seed passed to every lesson")
     p.add_argument("--out", default=None, help="output folder (None: lessons/out/)")
+    p.add_argument("--notebooks", metavar="DIR", default=None,
+                   help="write the lessons (all, or those numbered) as Jupyter notebooks into "
+                   "DIR, with --seed and --fast in their settings cells, instead of running "
+                   "them (needs the extra: pip install -e '.[notebooks]')")
     p.set_defaults(run=cmd_lessons)
 
     p = sub.add_parser("demo", help="a short tour of the autograd engine")

@@ -5,14 +5,19 @@
 
 Every function takes host NumPy data (lists, arrays, EvalResults), draws with the headless
 "Agg" backend (no window, works over ssh and in tests), writes a PNG, closes the figure and
-returns the path. Accuracies are fractions (0.62) and are shown as percentages.
+returns the path. Accuracies are fractions (0.62) and are shown as percentages. In a Jupyter
+notebook the kernel keeps its own (inline) backend, and a lesson shows each PNG it saved
+(`Report.plot`).
 """
 
 import os
 
 import matplotlib
 
-matplotlib.use("Agg")
+from .notebook import in_notebook
+
+if not in_notebook():
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
 

@@ -185,7 +185,13 @@ def test_lesson_format(path):
     assert "\n# %%\n" in source, "a lesson has code cells"
     assert re.search(r"^# ## Summary$", source, flags=re.M), "a lesson has a Summary cell"
     assert re.search(r"^# ## Exercises$", source, flags=re.M), "a lesson has an Exercises cell"
-    assert f'lesson_args("{path.stem}"' in source and "report.save()" in source
+    assert f'lesson_args("{path.stem}", __doc__, seed=SEED, fast=FAST, out=OUT)' in source
+    assert "report.save()" in source
+    first_code = source[source.index("\n# %%") + 1:]
+    assert first_code.startswith('# %% tags=["parameters"]\n'), "the first code cell: settings"
+    settings = first_code[:first_code.index("\n# %%")]
+    for line in ("SEED = 0 ", "FAST = False ", "OUT = None "):  # the flags' defaults
+        assert f"\n{line}" in settings, f"the settings cell sets {line.strip()}"
     assert lessons._first_doc_line(source), "a lesson has a one-line docstring (--list shows it)"
 
 
