@@ -11,7 +11,7 @@ from .meta import TrainingDiverged
 
 if __name__ == "__main__":
     try:
-        main()
+        sys.exit(main())
     except (ValueError, FileNotFoundError, ImportError, TrainingDiverged) as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(1)

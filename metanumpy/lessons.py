@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .assignments.guard import check_lesson
+
 LESSONS_DIR = Path(__file__).resolve().parent.parent / "lessons"
 """The lessons folder of the repository this package was installed from (`pip install -e .`)."""
 
@@ -45,8 +47,11 @@ def lesson_args(name, doc=None, argv=None):
     """Parse a lesson's flags: --seed (default 0), --fast (a seconds-long check run for the
     tests) and --out (where plots and summary.json go, default lessons/out/NAME/).
 
-    In a notebook the kernel's flags are ignored and the defaults are used.
+    In a notebook the kernel's flags are ignored and the defaults are used. In a student
+    copy, a lesson that imported another copy's metanumpy stops with what to do, and a task
+    still to write is named instead of shown as a traceback (assignments/guard.py).
     """
+    check_lesson()
     parser = argparse.ArgumentParser(
         prog=f"python lessons/{name}.py", description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter)

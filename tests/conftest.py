@@ -12,11 +12,22 @@ Ask for the `backend` fixture to run a test once per backend; inside it the back
   tensor data fails here on a laptop, before any GPU sees it;
 * "cupy": only with CuPy installed and a CUDA device; elsewhere it is reported as skipped, with
   the reason. The cupy case carries the `gpu` marker: `python -m pytest -m gpu` runs just those.
+
+If Python imported another copy's metanumpy (an installed reference, say) the tests stop at once
+with what to do: they would not test this copy's code.
 """
+
+from pathlib import Path
 
 import pytest
 
 from metanumpy import backend as B
+from metanumpy.assignments.guard import WrongPackage, require_own_package
+
+try:  # in a student copy, the tests must test the copy's own code, not an installed reference
+    require_own_package(Path(__file__).resolve().parents[1])
+except WrongPackage as error:
+    pytest.exit(f"error: {error}", returncode=4)
 
 
 def _cupy_param():

@@ -283,13 +283,13 @@ def test_grading_the_reference_scores_full_marks_and_writes_reports(tmp_path):
     (tmp_path / "points.json").write_text(json.dumps({"task1_1": 2, "task1_2": 3}))
     grades = grade(src, points=tmp_path / "points.json", out_dir=tmp_path / "grades")
     assert [(r.task, r.passed, r.total, r.score, r.status) for r in grades.tasks] == [
-        ("task1_1", 3, 3, 2.0, "ok"), ("task1_2", 1, 1, 3.0, "ok")]
+        ("task1_1", 3, 3, 2.0, "passed"), ("task1_2", 1, 1, 3.0, "passed")]
     assert (grades.score, grades.max_score) == (5.0, 5.0)
     saved = json.loads((tmp_path / "grades" / "grades.json").read_text())
-    assert saved["score"] == 5.0 and saved["tasks"][1]["status"] == "ok"
+    assert saved["score"] == 5.0 and saved["tasks"][1]["status"] == "passed"
     csv_lines = (tmp_path / "grades" / "grades.csv").read_text().splitlines()
     assert csv_lines[0] == "task,passed,total,points,score,status,detail"
-    assert csv_lines[1] == "task1_1,3,3,2.0,2.0,ok,"
+    assert csv_lines[1] == "task1_1,3,3,2.0,2.0,passed,"
 
 
 def test_a_copy_with_one_task_unsolved_loses_exactly_its_points(tmp_path):
@@ -299,7 +299,7 @@ def test_a_copy_with_one_task_unsolved_loses_exactly_its_points(tmp_path):
         'raise NotImplementedError("Task 1.1: multiply by two")', "return x + x"))
     grades = grade(tmp_path / "student", points={"task1_1": 2, "task1_2": 3})
     assert [(r.task, r.passed, r.total, r.score, r.status) for r in grades.tasks] == [
-        ("task1_1", 2, 2, 2.0, "ok"), ("task1_2", 0, 1, 0.0, "failed")]
+        ("task1_1", 2, 2, 2.0, "passed"), ("task1_2", 0, 1, 0.0, "not attempted")]
     assert grades.tasks[1].detail == "NotImplementedError: Task 1.2"
     assert "task1_2" in grades.table() and "2.00/5.00" in grades.table()
     assert (tmp_path / "student" / "grades.csv").exists()
@@ -314,7 +314,8 @@ def test_a_hanging_or_crashing_task_does_not_stop_the_others(tmp_path):
     grades = grade(src, timeout=2)  # task2_1 is not in setup.cfg: found from its marker
     assert time.perf_counter() - start < 15
     assert [(r.task, r.passed, r.score, r.status) for r in grades.tasks] == [
-        ("task1_1", 0, 0.0, "timeout"), ("task1_2", 1, 1.0, "ok"), ("task2_1", 0, 0.0, "error")]
+        ("task1_1", 0, 0.0, "timed out"), ("task1_2", 1, 1.0, "passed"),
+        ("task2_1", 0, 0.0, "broken")]
     assert "exited with code 3" in grades.tasks[2].detail
 
 
@@ -333,8 +334,9 @@ def test_points_files(tmp_path):
 
 def test_help_explains_every_flag_with_its_default(capsys):
     for command, flags in [("release", ["--src", "--force", "--only"]),
-                           ("grade", ["--points", "--timeout", "--out"]),
-                           ("check", ["--src", "--tasks", "--deps", "--jobs", "--timeout"])]:
+                           ("grade", ["--points", "--timeout", "--out", "--reference"]),
+                           ("check", ["--src", "--tasks", "--deps", "--mutants", "--jobs",
+                                      "--timeout"])]:
         with pytest.raises(SystemExit):
             main([command, "--help"])
         text = capsys.readouterr().out
