@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .grading import one_line
 from .pytest_run import in_parallel, run_pytest
-from .regions import TASK_ID, region_bodies, task_order
+from .regions import TASK_ID, region_bodies, student_version, task_order
 from .student_copy import release
 
 MUTANTS_FILE = "tests/mutants.py"
@@ -99,7 +99,7 @@ def load_mutants(src_dir):
 
 def mutated_source(src_dir, mutant):
     """The text of `mutant.file` with the substitution made; ValueError unless `find` occurs
-    exactly once in the bodies of the task's regions there."""
+    exactly once in the bodies of the task's regions there and the result compiles."""
     path = Path(src_dir) / mutant.file
     if not TASK_ID.fullmatch(mutant.task):
         raise ValueError(f"mutant {mutant.why!r}: {mutant.task!r} is not a task id")
@@ -115,7 +115,12 @@ def mutated_source(src_dir, mutant):
                          f"{mutant.file} ({len(spans)} regions); it must occur exactly once: "
                          "update the mutant")
     at = found[0][0]
-    return text[:at] + mutant.replace + text[at + len(mutant.find):]
+    mutated = text[:at] + mutant.replace + text[at + len(mutant.find):]
+    try:
+        student_version(mutated, mutant.file, only=())
+    except ValueError as error:
+        raise ValueError(f"mutant {mutant.task} {mutant.why!r}: {error}") from None
+    return mutated
 
 
 def _occurrences(text, part):

@@ -72,7 +72,7 @@ sys.exit(pytest.main(sys.argv[1:], plugins=[TaskProperties()]))
 class CaseResult:
     """One test from a JUnit report: "passed", "failed", "error" or "skipped", why, and the
     task markers the test carries. A test file that could not be imported is one "error"
-    case named after its module (`tests.test_meta::`), with no tasks."""
+    case named after its module (`::tests.test_meta`), with no tasks."""
 
     name: str
     outcome: str
@@ -195,7 +195,7 @@ def _read_junit(report):
 
 
 def _uncollected(case):
-    return case.outcome == "error" and case.name.endswith("::") and not case.tasks
+    return case.outcome == "error" and case.name.startswith("::") and not case.tasks
 
 
 _FRAME = re.compile(r'File "(?P<a>[^"]+)", line (?P<b>\d+)|^(?P<c>[^\s:][^:\n]*\.py):(?P<d>\d+): ',
@@ -206,7 +206,7 @@ _ERROR = re.compile(r"^E\s+(\w+(?:Error|Exception|Exit|Interrupt)\b.*)$", re.MUL
 def _breakage(case, folder):
     """Where a collection error comes from: the last frame of the traceback that lies in the
     copy's own code (outside tests/), and the last `E   SomeError: ...` line."""
-    test_file = case.name[:-2].replace(".", "/") + ".py"
+    test_file = case.name[2:].replace(".", "/") + ".py"
     file, line = test_file, 0
     for match in _FRAME.finditer(case.text):
         path, number = match.group("a") or match.group("c"), match.group("b") or match.group("d")
