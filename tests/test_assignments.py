@@ -484,10 +484,12 @@ def test_a_mutant_that_does_not_apply_exactly_once_is_refused(tmp_path, find, re
 
 def test_check_prints_a_line_per_task_as_it_finishes(tmp_path, capsys):
     src = make_repo(tmp_path / "src")
-    assert main(["check", "--src", str(src), "--jobs", "1"]) == 0
+    assert main(["check", "--src", str(src), "--jobs", "1"]) == 1  # task1_1 has a test to fix
     out = capsys.readouterr().out.splitlines()
-    assert out[:2] == ["task1_1      2/2   ok", "task1_2      1/1   ok"]
-    assert out[-1] == "2 of 2 tasks ok"
+    assert out[:2] == ["task1_1      1/2   passes  still passes without the region: "
+                       "tests.test_core::test_imports_the_copy_under_test",
+                       "task1_2      1/1   ok"]
+    assert out[-1] == "1 of 2 tasks ok, 1 to fix"
 
 
 def test_the_guard_names_the_copy_the_package_and_what_to_do(tmp_path):
