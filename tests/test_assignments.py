@@ -341,7 +341,8 @@ def test_points_files(tmp_path):
 
 def test_help_explains_every_flag_with_its_default(capsys):
     for command, flags in [("release", ["--src", "--force", "--only"]),
-                           ("grade", ["--points", "--timeout", "--out", "--reference"]),
+                           ("grade", ["--points", "--timeout", "--out", "--only",
+                                      "--reference"]),
                            ("check", ["--src", "--tasks", "--deps", "--mutants", "--jobs",
                                       "--timeout"])]:
         with pytest.raises(SystemExit):
@@ -367,6 +368,7 @@ def test_every_error_exits_non_zero_with_one_line(tmp_path):
     (tmp_path / "full" / "notes.txt").write_text("x")
     (tmp_path / "bad.json").write_text('{"task1_1": "two"}')
     (tmp_path / "broken.json").write_text('{"task1_1": ')
+    (tmp_path / "extra.json").write_text('{"task1_1": 1, "task1_2": 1, "task9_9": 1}')
     cases = [(("grade", tmp_path / "no" / "such"), "is not a folder"),
              (("release", tmp_path / "full", "--src", src), "is not empty"),
              (("release", tmp_path / "out", "--src", src, "--only", "task9_9"),
@@ -374,7 +376,10 @@ def test_every_error_exits_non_zero_with_one_line(tmp_path):
              (("grade", src, "--points", tmp_path / "bad.json"), "give a number >= 0"),
              (("grade", src, "--points", tmp_path / "broken.json"), "error: "),
              (("grade", src, "--points", tmp_path / "missing.json"), "missing.json"),
-             (("check", "--src", src, "--tasks", "task9_9"), "no solution region for task9_9")]
+             (("check", "--src", src, "--tasks", "task9_9"), "no solution region for task9_9"),
+             (("grade", src, "--only", "task9_9"), "no tests are marked task9_9"),
+             (("grade", src, "--points", tmp_path / "extra.json"),
+              "points: no tests are marked task9_9")]
     for args, words in cases:
         done = run_cli(*args)
         assert done.returncode == 1, (args, done.stdout, done.stderr)

@@ -175,7 +175,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from metanumpy.assignments import list_tasks, release, run_pytest
+from metanumpy.assignments import grade, list_tasks, load_mutants, release, run_pytest
+from metanumpy.assignments.mutants import mutated_source
 
 REPO = Path(__file__).resolve().parents[1]
 TASKS = ["task1_1", "task1_2", "task1_3", "task1_4", "task1_5", "task1_6", "task1_7", "task1_8",
@@ -225,6 +226,59 @@ def test_the_full_release_compiles_and_imports(reference, tmp_path):
                           text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(student)})
     assert done.returncode == 0, done.stderr
     assert Path(done.stdout.strip()).parent == student / "metanumpy"
+    assert not (student / "tests" / "mutants.py").exists()  # the mutants stay with the teacher
+    assert not any(path.read_text(encoding="utf-8").startswith("### TEACHER ONLY")
+                   for path in student.rglob("*.py"))
+
+
+def test_every_mutant_still_applies_to_its_region(reference):
+    mutants = load_mutants(reference)
+    assert len(mutants) >= 2 * 17
+    for mutant in mutants:
+        assert mutated_source(reference, mutant) != (reference / mutant.file).read_text()
+
+
+def run_in(folder, *command, python_path):
+    environment = {**os.environ, "PYTHONPATH": str(python_path)}
+    return subprocess.run([sys.executable, *map(str, command)], cwd=folder, capture_output=True,
+                          text=True, timeout=120, env=environment)
+
+
+def test_a_released_copy_runs_its_own_code_or_says_what_to_do(reference, tmp_path):
+    student, installed = tmp_path / "student", tmp_path / "installed"
+    release(reference, student)
+    release(reference, installed, only=[])  # stands for a reference installed elsewhere
+    lesson = run_in(student, "lessons/01_autograd.py", "--fast", python_path=installed)
+    assert lesson.returncode == 1
+    assert f"imported metanumpy from {installed / 'metanumpy'}" in lesson.stderr
+    assert "run `pip install -e .`" in lesson.stderr
+    tests = run_in(tmp_path, "-m", "pytest", student / "tests" / "test_text.py", "-q",
+                   "-p", "no:cacheprovider", python_path=installed)
+    assert tests.returncode == 4 and "run `pip install -e .`" in tests.stdout + tests.stderr
+    lesson = run_in(student, "lessons/01_autograd.py", "--fast", python_path=student)
+    assert lesson.returncode == 1 and "Traceback" not in lesson.stderr
+    assert lesson.stderr.strip().splitlines()[-1].startswith(
+        "error: this lesson needs Task 1.1, which is not written yet "
+        "(metanumpy/autograd/grad.py:")
+
+
+def test_the_classic_maml_bug_scores_zero_and_is_named(reference, tmp_path):
+    student = tmp_path / "student"
+    release(reference, student, only=["task4_3"])
+    maml = student / "metanumpy" / "meta" / "maml.py"
+    text = maml.read_text()
+    answer = ("fast = self.fast_weights(episode, self.inner_steps, "
+              "create_graph=not self.first_order)\n"
+              "        logits = self.model(episode.query_ids, episode.query_mask)\n"
+              "        return cross_entropy(logits, episode.query_labels), logits")
+    stripped = re.search(r'raise NotImplementedError\("Task 4\.3[^\n]*', text).group(0)
+    maml.write_text(text.replace(stripped, answer))
+    grades = grade(student, only=["task4_3", "task4_4"], out_dir=tmp_path / "grades")
+    maml_row, first_order_row = grades.tasks
+    assert (maml_row.score, maml_row.status) == (0.0, "failed")
+    assert "the query loss must use the adapted weights: call the model with params=fast" in (
+        maml_row.detail)
+    assert (first_order_row.status, first_order_row.passed) == ("passed", 2)  # needs no 4.3
 
 
 # (task, the test files with its tests): one engine, one tasks, one meta-learning task

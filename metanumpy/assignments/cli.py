@@ -75,6 +75,8 @@ def build_parser():
                               "runs longer is killed and scores 0 (default: 60)")
     grading.add_argument("--out", metavar="DIR",
                          help="folder for grades.csv and grades.json (default: STUDENT_DIR)")
+    grading.add_argument("--only", type=task_list, metavar="TASK[,TASK]",
+                         help="grade only these tasks (default: every task found)")
     grading.add_argument("--reference", metavar="DIR",
                          help="grade with the tests/ and setup.cfg of this reference repository "
                               "(hidden tests included) instead of the student's; they are "
@@ -134,7 +136,7 @@ def _release(args):
 
 def _grade(args):
     grades = grade(args.student_dir, points=args.points, timeout=args.timeout,
-                   out_dir=args.out, reference=args.reference)
+                   out_dir=args.out, reference=args.reference, only=args.only)
     print(grades.table())
     print(f"wrote grades.csv and grades.json to {args.out or args.student_dir}")
     return 0

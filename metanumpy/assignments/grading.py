@@ -84,13 +84,13 @@ class Grades:
                 "tasks": [asdict(row) for row in self.tasks]}
 
 
-def grade(student_dir, points=None, timeout=60, out_dir=None, reference=None):
+def grade(student_dir, points=None, timeout=60, out_dir=None, reference=None, only=None):
     """Grade every task of `student_dir`; write grades.csv and grades.json into `out_dir`.
 
     `points` maps task id -> points (a dict, or the path of a .json or .toml file); by default
     each task found is worth 1 point. `timeout` is the limit in seconds for each task's tests.
     `out_dir` defaults to the student folder. `reference`: a reference repository whose
-    tests/ and setup.cfg are graded instead of the student's.
+    tests/ and setup.cfg are graded instead of the student's. `only`: grade just these tasks.
     """
     student = Path(student_dir).resolve()
     if not student.is_dir():
@@ -103,6 +103,12 @@ def grade(student_dir, points=None, timeout=60, out_dir=None, reference=None):
         raise ValueError(f"no tasks found in {reference or student}: register markers "
                          "`taskA_B: text` under [tool:pytest] markers in setup.cfg, or mark "
                          "tests with @pytest.mark.taskA_B in tests/")
+    if only is not None:
+        unknown = sorted(set(only) - set(points), key=task_order)
+        if unknown:
+            raise ValueError(f"no tests are marked {', '.join(unknown)}; the tasks found are "
+                             f"{', '.join(sorted(points, key=task_order))}")
+        points = {task: points[task] for task in only}
     with tempfile.TemporaryDirectory(prefix="metanumpy-grade-") as scratch:
         work = Path(scratch) / student.name
         shutil.copytree(student, work, symlinks=True,
@@ -181,6 +187,10 @@ def _points_per_task(found, points):
             raise ValueError(f"points: {task!r} is not a task id (write it as taskA_B)")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise ValueError(f"points: {task} is worth {value!r}; give a number >= 0")
+    unknown = sorted((task for task in points if task not in found), key=task_order)
+    if unknown:
+        raise ValueError(f"points: no tests are marked {', '.join(unknown)}; the tasks found "
+                         f"are {', '.join(found) or 'none'}")
     missing = [task for task in found if task not in points]
     if missing:
         raise ValueError(f"points: no points given for {', '.join(missing)} (found in the "
