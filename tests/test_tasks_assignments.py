@@ -4,6 +4,8 @@ student copy) checks that the solution regions, the markers, the mutants and a r
 
 A task's tests carry its marker, `@pytest.mark.task4_2`, registered in setup.cfg, so that
 `python -m pytest -m task4_2` checks that one step (the teacher's guide is in README.md).
+The tests of tasks in metanumpy/meta/ import it inside the test: a student's syntax error in
+meta/maml.py then costs only the tasks that use that package, not the whole file.
 """
 
 import re
@@ -16,9 +18,6 @@ from metanumpy import backend as B
 from metanumpy.autograd import Function
 from metanumpy.autograd.functional import cross_entropy
 from metanumpy.autograd.ops import sum_to
-from metanumpy.meta.baselines import BowNearestCentroid
-from metanumpy.meta.learner import adapt
-from metanumpy.meta.protonet import prototype_logits, prototypes
 from metanumpy.tasks.episodes import Episode
 from metanumpy.text import TextClassifier, Vocab
 
@@ -111,6 +110,8 @@ def tiny_batch(n=4, vocab=12, length=3, seed=0):
 
 @pytest.mark.task4_2
 def test_adapt_takes_sgd_steps_with_the_fast_weights_and_leaves_theta_alone(float64):
+    from metanumpy.meta.learner import adapt
+
     model = TextClassifier(12, 2, dim=3, hidden=4, seed=0)
     ids, mask, labels = tiny_batch()
     theta = dict(model.named_parameters())
@@ -131,6 +132,8 @@ def test_adapt_takes_sgd_steps_with_the_fast_weights_and_leaves_theta_alone(floa
 
 @pytest.mark.task4_2
 def test_adapt_with_create_graph_keeps_the_second_order_term(float64):
+    from metanumpy.meta.learner import adapt
+
     model = TextClassifier(12, 2, dim=3, hidden=4, seed=1)
     ids, mask, labels = tiny_batch(seed=1)
     theta = dict(model.named_parameters())
@@ -147,6 +150,8 @@ def test_adapt_with_create_graph_keeps_the_second_order_term(float64):
 
 @pytest.mark.task7_1
 def test_prototypes_are_the_class_means_and_pass_gradients_back(float64):
+    from metanumpy.meta.protonet import prototypes
+
     support = mn.tensor([[1.0, 0.0], [3.0, 2.0], [0.0, 4.0], [5.0, 2.0], [2.0, 2.0]],
                         requires_grad=True)
     labels = np.array([1, 0, 1, 2, 1])  # any order, unequal counts
@@ -158,6 +163,8 @@ def test_prototypes_are_the_class_means_and_pass_gradients_back(float64):
 
 @pytest.mark.task7_2
 def test_prototype_logits_are_negative_squared_distances_or_scaled_cosines(float64):
+    from metanumpy.meta.protonet import prototype_logits
+
     query = mn.tensor([[0.0, 1.0], [2.0, 2.0]])
     protos = mn.tensor([[0.0, 3.0], [1.0, 0.0], [4.0, 4.0]])
     np.testing.assert_allclose(prototype_logits(query, protos).numpy(),
@@ -391,6 +398,8 @@ def text_episode(support, support_labels, query, query_labels):
 
 @pytest.mark.task3_3
 def test_centroids_come_from_the_support_set_only():
+    from metanumpy.meta.baselines import BowNearestCentroid
+
     support = ["red apple", "green apple", "fast car", "red car"]
     query = ["apple", "car", "green apple", "fast"]
     episode = text_episode(support, [0, 0, 1, 1], query, [1, 1, 0, 0])  # wrong on purpose
@@ -408,6 +417,8 @@ def test_centroids_come_from_the_support_set_only():
 def test_adapt_with_create_graph_gives_the_full_meta_gradient(float64):
     """d L_query(adapt(theta)) / d theta, along random directions, against central differences
     of the same function (the forward of adapt is checked by hand above)."""
+    from metanumpy.meta.learner import adapt
+
     model = TextClassifier(12, 2, dim=3, hidden=4, seed=2)
     ids, mask, labels = tiny_batch(seed=2)
     q_ids, q_mask = ids[::-1].copy(), mask[::-1].copy()
@@ -444,6 +455,8 @@ def test_adapt_with_create_graph_gives_the_full_meta_gradient(float64):
 
 @pytest.mark.task7_1
 def test_prototypes_with_shuffled_labels_and_unequal_counts(float64):
+    from metanumpy.meta.protonet import prototypes
+
     support = np.array([[1.0, 0.0], [3.0, 2.0], [0.0, 4.0], [5.0, 2.0], [2.0, 2.0], [7.0, 1.0]])
     labels = np.array([2, 0, 2, 1, 2, 0])
     protos = attempt(lambda: prototypes(f64(support), labels, ways=3), "prototypes crashed")
@@ -454,6 +467,8 @@ def test_prototypes_with_shuffled_labels_and_unequal_counts(float64):
 
 @pytest.mark.task7_2
 def test_prototype_logits_sign_and_scale(float64):
+    from metanumpy.meta.protonet import prototype_logits
+
     query, protos = np.array([[0.0, 1.0], [2.0, 2.0]]), np.array([[0.0, 3.0], [1.0, 0.0]])
     logits = attempt(lambda: prototype_logits(f64(query), f64(protos)), "prototype_logits crashed")
     distances = ((query[:, None, :] - protos[None, :, :]) ** 2).sum(-1)

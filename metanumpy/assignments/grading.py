@@ -73,7 +73,7 @@ class Grades:
         for row in self.tasks:
             passed = f"{row.passed}/{row.total}" if row.total is not None else "-"
             points = f"{row.score:.2f}/{row.points:.2f}"
-            note = f" ({row.detail[:100]})" if row.detail else ""
+            note = f" ({row.detail[:120]})" if row.detail else ""
             lines.append(f"{row.task:<10} {passed:>7} {points:>13}  {row.status}{note}")
         total = f"{self.score:.2f}/{self.max_score:.2f}"
         lines.append(f"{'total':<10} {'':>7} {total:>13}")
@@ -218,9 +218,20 @@ def _grade_task(work, task, points, timeout, test_files):
         status = NOT_ATTEMPTED
     else:
         status = FAILED if failures else PASSED
-    detail = one_line(failures[0].message) if failures else ""
+    detail = _describe(failures[0].message, work) if failures else ""
     return TaskGrade(task, passed, len(counted), points, points * passed / len(counted), status,
                      detail)
+
+
+def _describe(message, work):
+    """The first failure message, on one line; a SyntaxError in the student's code (a test
+    that imports a broken module inside it) as `file:line: SyntaxError: ...`."""
+    syntax = re.match(r'\s*File "([^"]+)", line (\d+)', message)
+    if not syntax:
+        return one_line(message)
+    path = Path(syntax.group(1))
+    where = path.relative_to(work).as_posix() if work in path.parents else path.as_posix()
+    return f"{where}:{syntax.group(2)}: {one_line(message.strip().splitlines()[-1])}"
 
 
 def one_line(message, limit=300):

@@ -93,7 +93,7 @@ class Breakage:
 
     def __str__(self):
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.error} (so {self.test_file} cannot be imported)"
+        return f"{where}: {self.error} (imported by {self.test_file})"
 
 
 @dataclass(frozen=True)
