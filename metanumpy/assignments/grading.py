@@ -40,6 +40,7 @@ PASSED, FAILED, NOT_ATTEMPTED, TIMED_OUT, BROKEN = (
 NOT_COPIED = (".git", "__pycache__", ".pytest_cache", "*.egg-info", "grades.csv", "grades.json")
 """Names left out of the temporary copy that is graded."""
 
+
 @dataclass(frozen=True)
 class TaskGrade:
     """One row of the grade table; `total` is None when the task timed out."""
@@ -142,8 +143,7 @@ def discover_tasks(student_dir):
         name = line.split(":", 1)[0].strip()
         if TASK_ID.fullmatch(name):
             found.add(name)
-    for tasks in _test_files_per_task(student):
-        found.add(tasks)
+    found.update(_test_files_per_task(student))
     return sorted(found, key=task_order)
 
 
@@ -161,17 +161,21 @@ def _test_files_per_task(folder):
 def load_points(path):
     """{task id: points} from a .json or .toml file."""
     path = Path(path)
-    if path.suffix == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
-    elif path.suffix == ".toml":
-        try:
-            import tomllib
-        except ImportError:
-            raise ValueError(f"{path}: reading .toml needs Python 3.11 or newer (tomllib); "
-                             "write the points as a .json file instead") from None
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    else:
+    if path.suffix not in (".json", ".toml"):
         raise ValueError(f"{path}: the points file must end in .json or .toml")
+    if not path.is_file():
+        raise ValueError(f"{path}: no such points file")
+    try:
+        if path.suffix == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            import tomllib
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except ImportError:
+        raise ValueError(f"{path}: reading .toml needs Python 3.11 or newer (tomllib); "
+                         "write the points as a .json file instead") from None
+    except ValueError as error:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+        raise ValueError(f"{path}: not a valid {path.suffix[1:].upper()} file: {error}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping task id -> points, got {type(data).__name__}")
     return data

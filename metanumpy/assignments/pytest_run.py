@@ -17,8 +17,9 @@ fails to import instead of silently coming from the reference. After collection,
 the copy that was nevertheless imported from elsewhere stops the run with a message (no report).
 
 The code under test is nobody's reviewed code. The subprocess gets none of the caller's
-environment variables but PATH and the locale (no tokens, no PYTHONPATH, no METANUMPY_*
-switches), and a fresh temporary HOME and TMPDIR that are deleted afterwards. This is not a
+environment variables but KEPT_VARIABLES (PATH, library paths, the locale, BLAS threads: no
+tokens, no PYTHONPATH, no METANUMPY_* switches), and a fresh temporary HOME and TMPDIR that are
+deleted afterwards. This is not a
 sandbox: the code runs with the caller's user rights (README, "Teaching with metanumpy").
 Third-party pytest plugins are not auto-loaded (PYTEST_DISABLE_PLUGIN_AUTOLOAD), so plugins
 installed on the grading machine cannot change a result.
@@ -35,14 +36,18 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-KEPT_VARIABLES = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
-"""The only variables of the caller's environment that reach the code under test."""
+KEPT_VARIABLES = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT",
+                  "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "OMP_NUM_THREADS",
+                  "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""The only variables of the caller's environment that reach the code under test (what finds
+programs and libraries, the locale, BLAS threads)."""
 
 WRONG_PACKAGE = "imported from outside the copy under test:"
 
 # `python -c` program equivalent to `python -m pytest ARGS`, after dropping the editable-install
 # finders (modules named __editable__*) that map a package the copy also has. Each test's task
-# markers go into the JUnit report as properties `<property name="task" ...>`.
+# markers go into the JUnit report as properties `<property name="task" ...>`; after
+# collection, a package of the copy that came from elsewhere stops the run (exit code 3).
 _PYTEST_IN_COPY = """
 import os, re, sys
 def _maps_copy_package(finder):
