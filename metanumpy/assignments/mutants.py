@@ -46,7 +46,8 @@ class Mutant:
 @dataclass(frozen=True)
 class MutantResult:
     """How the task's tests took one mutant: "killed" (a test failed; `test` and `message` say
-    which and why), "survived" (all passed), "timeout" or "error" (pytest did not report)."""
+    which and why, preferring a test whose message names the mistake), "survived" (all
+    passed), "timeout" or "error" (pytest did not report)."""
 
     mutant: Mutant
     status: str
@@ -159,4 +160,12 @@ def run_mutant(src_dir, mutant, source, timeout=300):
         return MutantResult(mutant, "error", message=f"no test marked {mutant.task} ran")
     if not failing:
         return MutantResult(mutant, "survived", message=f"all {len(own)} tests passed")
-    return MutantResult(mutant, "killed", failing[0].name, one_line(failing[0].message, 160))
+    shown = next((case for case in failing if _explains_itself(case.message)), failing[0])
+    return MutantResult(mutant, "killed", shown.name, one_line(shown.message, 160))
+
+
+def _explains_itself(message):
+    """True for an AssertionError with a message of its own on its first line (a test that
+    names the mistake), not a bare comparison from pytest or numpy.testing."""
+    first = (message.strip().splitlines() or [""])[0]
+    return first.startswith("AssertionError: ") and bool(first[len("AssertionError: "):].strip())
