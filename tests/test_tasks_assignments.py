@@ -126,8 +126,11 @@ def test_adapt_takes_sgd_steps_with_the_fast_weights_and_leaves_theta_alone(floa
         phi = {n: v - 0.5 * g.numpy() for (n, v), g in zip(phi.items(), grads)}
     assert set(fast) == set(theta)
     for n in theta:
-        np.testing.assert_allclose(fast[n].numpy(), phi[n], rtol=1e-10, atol=1e-12)
-        np.testing.assert_array_equal(theta[n].numpy(), before[n])
+        expect_close(fast[n], phi[n], "each inner step is phi <- phi - lr * grad L_support(phi): "
+                                      "a descent step from the fast weights", rtol=1e-10,
+                     atol=1e-12)
+        expect_close(theta[n], before[n], "adapt must leave theta as it was (new Tensors, no "
+                                          "in-place update)", rtol=0, atol=0)
 
 
 @pytest.mark.task4_2

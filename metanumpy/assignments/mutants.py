@@ -168,4 +168,5 @@ def _explains_itself(message):
     """True for an AssertionError with a message of its own on its first line (a test that
     names the mistake), not a bare comparison from pytest or numpy.testing."""
     first = (message.strip().splitlines() or [""])[0]
-    return first.startswith("AssertionError: ") and bool(first[len("AssertionError: "):].strip())
+    own = first[len("AssertionError: "):].strip() if first.startswith("AssertionError: ") else ""
+    return bool(own) and not own.startswith("assert ")
