@@ -49,24 +49,29 @@ def float64():
         yield
 
 
-def maml_by_hand(model, episode, lr, steps):
-    """theta (host arrays) -> L_query(phi), phi after `steps` SGD steps on the support set,
+def adapt_by_hand(model, episode, lr, steps, theta):
+    """phi (host arrays) after `steps` SGD steps on the support set from theta (host arrays),
     written here without MAML or adapt: the independent answer for task 4.3."""
-    names = [n for n, _ in model.named_parameters()]
+    phi = dict(theta)
+    for _ in range(steps):
+        params = {n: mn.tensor(v, requires_grad=True) for n, v in phi.items()}
+        support = cross_entropy(model(episode.support_ids, episode.support_mask, params=params),
+                                episode.support_labels)
+        grads = mn.grad(support, list(params.values()))
+        phi = {n: v - lr * g.numpy() for (n, v), g in zip(phi.items(), grads)}
+    return phi
 
-    def loss(theta):
-        phi = dict(theta)
-        for _ in range(steps):
-            params = {n: mn.tensor(v, requires_grad=True) for n, v in phi.items()}
-            support = cross_entropy(model(episode.support_ids, episode.support_mask,
-                                          params=params), episode.support_labels)
-            grads = mn.grad(support, list(params.values()))
-            phi = {n: v - lr * g.numpy() for (n, v), g in zip(phi.items(), grads)}
-        params = {n: mn.tensor(v) for n, v in phi.items()}
-        return cross_entropy(model(episode.query_ids, episode.query_mask, params=params),
-                             episode.query_labels).item()
 
-    return names, loss
+def query_loss_by_hand(model, episode, weights):
+    """L_query at `weights` ({name: Tensor or host array})."""
+    params = {n: mn.tensor(v) if isinstance(v, np.ndarray) else v for n, v in weights.items()}
+    return cross_entropy(model(episode.query_ids, episode.query_mask, params=params),
+                         episode.query_labels)
+
+
+def along(grads, v):
+    """<grads, v>: a gradient (list of host arrays, in v's order) along the direction v."""
+    return sum(float((g * d).sum()) for g, d in zip(grads, v.values()))
 
 
 @pytest.mark.task4_3
@@ -75,35 +80,41 @@ def test_maml_meta_gradient_is_the_gradient_of_the_loss_after_adaptation(float64
     """The meta-gradient of episode_loss equals finite differences of theta -> L_query(phi),
     with phi computed by hand: an answer independent of the code under test."""
     learner = MAML(small_classifier(), inner_lr=0.7, inner_steps=steps)
-    episode = toy_episode()
-    names, by_hand = maml_by_hand(learner.model, episode, 0.7, steps)
-    theta = {n: p.numpy().copy() for n, p in learner.model.named_parameters()}
+    model, episode = learner.model, toy_episode()
+    theta = {n: p.numpy().copy() for n, p in model.named_parameters()}
+
+    def by_hand(weights):
+        return query_loss_by_hand(model, episode, adapt_by_hand(model, episode, 0.7, steps,
+                                                                weights)).item()
+
     loss = learner.episode_loss(episode)[0]
+    forgetful = "the query loss must use the adapted weights: call the model with params=fast"
     assert loss.item() == pytest.approx(by_hand(theta), rel=1e-9), (
-        "the query loss must use the adapted weights: call the model with params=fast "
-        "(the fast weights after the inner loop), not with theta")
-    params = list(learner.model.parameters())
-    meta = [g.numpy() for g in mn.grad(loss, params)]
-    at_theta = cross_entropy(learner.model(episode.query_ids, episode.query_mask),
-                             episode.query_labels)
-    forgetful = [g.numpy() for g in mn.grad(at_theta, params)]
+        f"{forgetful} (the fast weights after the inner loop), not with theta")
+    meta = [g.numpy() for g in mn.grad(loss, list(model.parameters()))]
+    phi = {n: mn.tensor(v, requires_grad=True)
+           for n, v in adapt_by_hand(model, episode, 0.7, steps, theta).items()}
+    first_order = [g.numpy() for g in mn.grad(query_loss_by_hand(model, episode, phi),
+                                              list(phi.values()))]
+    at_theta = [g.numpy() for g in mn.grad(query_loss_by_hand(model, episode, dict(
+        model.named_parameters())), list(model.parameters()))]
     rng = np.random.default_rng(steps)
     for _ in range(2):  # the derivative along random directions v, by central differences
         v = {n: rng.standard_normal(value.shape) for n, value in theta.items()}
         eps = 1e-6
-        plus = by_hand({n: theta[n] + eps * v[n] for n in names})
-        minus = by_hand({n: theta[n] - eps * v[n] for n in names})
-        expected = (plus - minus) / (2 * eps)
-        got = sum(float((g * v[n]).sum()) for n, g in zip(names, meta))
+        expected = (by_hand({n: theta[n] + eps * v[n] for n in theta})
+                    - by_hand({n: theta[n] - eps * v[n] for n in theta})) / (2 * eps)
+        got = along(meta, v)
         if abs(got - expected) <= 1e-6 * max(1.0, abs(expected)):
             continue
-        if abs(got - sum(float((g * v[n]).sum()) for n, g in zip(names, forgetful))) < 1e-9:
-            raise AssertionError("the query loss must use the adapted weights: call the model "
-                                 "with params=fast (your meta-gradient is the gradient at theta)")
-        raise AssertionError(
-            f"meta-gradient along a random direction: finite differences give {expected:.8g}, "
-            f"yours gives {got:.8g}. If it equals first-order MAML's, the inner gradients are "
-            "not in the graph: adapt with create_graph=True unless first_order")
+        if abs(got - along(at_theta, v)) < 1e-9:
+            raise AssertionError(f"{forgetful} (your meta-gradient is the gradient at theta)")
+        if abs(got - along(first_order, v)) < 1e-9:
+            raise AssertionError("your meta-gradient equals the first-order one: the inner "
+                                 "gradients must stay in the graph (adapt with create_graph="
+                                 "True unless first_order)")
+        raise AssertionError(f"meta-gradient along a random direction: finite differences give "
+                             f"{expected:.8g}, yours gives {got:.8g}")
 
 
 def query_loss_at_fast_weights(learner, episode):
