@@ -17,17 +17,35 @@ If Python imported another copy's metanumpy (an installed reference, say) the te
 with what to do: they would not test this copy's code.
 """
 
-from pathlib import Path
+import os
 
-import pytest
+# The models under test are tiny, and extra BLAS threads mostly wait for each other (a training
+# test runs several times slower with two on two cores). This sets it for the test process
+# only, before NumPy loads; your own OMP_NUM_THREADS wins.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from metanumpy import backend as B
-from metanumpy.assignments.guard import WrongPackage, require_own_package
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from metanumpy import backend as B  # noqa: E402
+from metanumpy import fast  # noqa: E402
+from metanumpy.assignments.guard import WrongPackage, require_own_package  # noqa: E402
 
 try:  # in a student copy, the tests must test the copy's own code, not an installed reference
     require_own_package(Path(__file__).resolve().parents[1])
 except WrongPackage as error:
     pytest.exit(f"error: {error}", returncode=4)
+
+
+@pytest.fixture(autouse=True)
+def reference_path_after_each_test():
+    """Every test starts on the reference path; one that leaves the fast path on fails."""
+    assert not fast.is_enabled(), "an earlier test left metanumpy.fast enabled"
+    yield
+    if fast.is_enabled():
+        fast.disable()
+        pytest.fail("the test left metanumpy.fast enabled: use `with fast.enabled(): ...`")
 
 
 def _cupy_param():
