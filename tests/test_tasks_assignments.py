@@ -458,6 +458,122 @@ def test_adapt_with_create_graph_gives_the_full_meta_gradient(float64):
         "computed at params=phi")
 
 
+@pytest.mark.task4_1
+def test_sgd_step_against_the_closed_form_of_one_meta_gradient(float64):
+    """Support loss 1/2 w^T A w (gradient A w, Hessian A), query loss c . w: one inner step
+    gives w' = (I - lr A) w, and the meta-gradient d query(w') / dw = (I - lr A) c."""
+    from metanumpy.optim import sgd_step
+
+    A = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, -0.3], [0.0, -0.3, 3.0]])
+    c, w0, lr = np.array([1.0, -2.0, 0.5]), np.array([0.3, -0.2, 0.5]), 0.4
+    w = f64(w0)
+    (g,) = mn.grad(0.5 * (w * (f64(A, False) @ w)).sum(), w, create_graph=True)
+    new = attempt(lambda: sgd_step({"w": w}, [g], lr)["w"], "sgd_step should return {name: p - lr * g}")
+    expect_close(new, w0 - lr * A @ w0,
+                 "sgd_step must step against the gradient, scaled by the learning rate: p - lr * g")
+    (meta,) = gradients("build p - lr * g from Tensor ops, so that it stays in the graph",
+                        lambda: (new * f64(c, False)).sum(), w)
+    expect_close(meta, c - lr * A @ c,
+                 "the meta-gradient misses the Hessian term: build p - lr * g from the Tensors "
+                 "p and g (not from .data, not g.detach()), so second-order MAML can "
+                 "differentiate through the step")
+    rate = f64(0.25)  # Meta-SGD: d query(w') / d rate = -(A w) . c
+    (d_rate,) = gradients("the learned rate must stay in the graph: p - rate * g",
+                          lambda: (sgd_step({"w": w}, [g], {"w": rate})["w"] * f64(c, False)).sum(),
+                          rate)
+    expect_close(d_rate, -(A @ w0) @ c, "Meta-SGD's learned rate gets no gradient: use it in "
+                 "p - rate * g as a Tensor")
+
+
+@pytest.mark.task4_4
+def test_fast_weights_takes_the_steps_asked_for_from_theta(float64):
+    """fast_weights(episode, k, create_graph): k SGD steps from theta, by hand in NumPy for a
+    model that is one Linear layer on a fixed feature; the first-order meta-gradient reaches
+    theta (d phi / d theta = I) and equals the query gradient at phi."""
+    from metanumpy.meta import MAML
+    from metanumpy.nn import Linear, Module
+
+    features = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, -1.0]])
+
+    class Features(Module):
+        def __init__(self):
+            super().__init__()
+            self.head = Linear(2, 2, rng=0)
+
+        def forward(self, ids, mask):
+            return self.head(f64(features[ids[:, 0]], False))
+
+    learner = MAML(Features(), inner_lr=0.3, inner_steps=1, first_order=True)
+    ids = np.array([[0], [1], [2], [3]])
+    episode = Episode(ids[:2], np.ones((2, 1)), np.array([0, 1]), ids[2:], np.ones((2, 1)),
+                      np.array([1, 0]), ("a", "b"), [], [], 2, 1, 1)
+    W, b = (p.numpy().copy() for p in (learner.model.head.weight, learner.model.head.bias))
+
+    def step(W, b, x, y):  # one SGD step of mean cross-entropy, by hand
+        logits = x @ W + b
+        p = np.exp(logits - logits.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        d = (p - np.eye(2)[y]) / len(y)
+        return W - 0.3 * x.T @ d, b - 0.3 * d.sum(0)
+
+    want = (W, b)
+    for _ in range(3):
+        want = step(*want, features[:2], np.array([0, 1]))
+    fast = attempt(lambda: learner.fast_weights(episode, 3, create_graph=False),
+                   "fast_weights should adapt the model's parameters on the support set")
+    expect_close(fast["head.weight"], want[0], "fast_weights must take exactly the `steps` it is "
+                 "given (test time uses eval_inner_steps), from theta, on the support set")
+    query = lambda: cross_entropy(learner.model(ids[2:], np.ones((2, 1)), params=fast),  # noqa: E731
+                                  np.array([1, 0]))
+    theta = [learner.model.head.weight, learner.model.head.bias]
+    meta = gradients("the fast weights must be computed from theta itself (not a detached copy), "
+                     "so the query loss reaches theta", query, *theta)
+    at_phi = mn.grad(query(), [fast["head.weight"], fast["head.bias"]])
+    expect_close(meta[0], at_phi[0].numpy(), "first order: d phi / d theta = I, so the "
+                 "meta-gradient is the query gradient at phi; adapt with create_graph=False")
+
+
+@pytest.mark.task5_1
+def test_reptile_outer_step_by_hand_for_three_tasks():
+    """theta + eps/k * sum_i(phi_i - theta) with theta, phi_i and eps given."""
+    from metanumpy.meta import Reptile
+
+    model = TextClassifier(12, 2, dim=3, hidden=4, seed=0)
+    learner = Reptile(model)
+    theta = {n: p.numpy().copy() for n, p in model.named_parameters()}
+    rng = np.random.default_rng(3)
+    phis = [{n: mn.tensor(v + rng.standard_normal(v.shape)) for n, v in theta.items()}
+            for _ in range(3)]
+    attempt(lambda: learner.outer_step(phis, 0.25), "outer_step(phis, eps) updates each parameter")
+    for n, p in model.named_parameters():
+        mean_phi = sum(phi[n].numpy() for phi in phis) / 3
+        expect_close(p, theta[n] + 0.25 * (mean_phi - theta[n]),
+                     "Reptile moves theta towards the mean of the tasks' phi: theta + eps/k * "
+                     "sum_i(phi_i - theta), averaged over the meta-batch", rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.task6_1
+def test_matching_class_probabilities_are_the_attention_summed_per_class(float64):
+    """log P(k | q) = log sum_j a_qj [y_j = k] and a = softmax over the support set."""
+    from metanumpy.meta.matching import class_log_probs, log_attention
+
+    rng = np.random.default_rng(4)
+    query, support = rng.standard_normal((3, 4)), rng.standard_normal((5, 4))
+    labels = np.array([2, 0, 2, 1, 0])
+    cos = (query / np.linalg.norm(query, axis=1, keepdims=True)) @ (
+        support / np.linalg.norm(support, axis=1, keepdims=True)).T
+    attn = np.exp(3 * cos) / np.exp(3 * cos).sum(1, keepdims=True)
+    log_attn = attempt(lambda: log_attention(f64(query), f64(support), temperature=3.0),
+                       "log_attention(query, support, temperature)")
+    expect_close(log_attn, np.log(attn), "the attention is a softmax over the support set (axis "
+                 "1) of temperature * cosine similarity, and log_attention returns its log")
+    probs = attempt(lambda: class_log_probs(f64(np.log(attn)), labels, 3),
+                    "class_log_probs(log_attn, labels, ways)")
+    expect_close(probs, np.log(attn @ np.eye(3)[labels]),
+                 "P(k | q) sums the attention (not its log) over class k's support examples: "
+                 "log(attention @ one_hot(labels, ways))")
+
+
 # --- lesson 7: ProtoNet
 
 
