@@ -11,7 +11,8 @@ from .meta import TrainingDiverged
 
 if __name__ == "__main__":
     try:
-        main()
+        code = main()  # an exit code (assignments), or results for callers of cli.main
     except (ValueError, FileNotFoundError, ImportError, TrainingDiverged) as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
