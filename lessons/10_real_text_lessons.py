@@ -24,9 +24,16 @@
 # Files: `metanumpy/text/tfidf.py`, `metanumpy/meta/baselines.py` (`TfidfNearestCentroid`),
 # `metanumpy/text/features.py` (`LexicalEncoder`).
 
-# %%
+# %% tags=["parameters"]
 """Lesson 10: the strong tf-idf baseline, and ProtoNet started from it (crossdomain)."""
 
+# Settings. A notebook takes them from here; a script from its flags --seed, --fast,
+# --out (these values are their defaults).
+SEED = 0      # seeds the data, the models and the episodes
+FAST = False  # True: tiny budgets, a seconds-long check (its numbers mean nothing)
+OUT = None    # folder for plots and summary.json; None: out/NN_name/ next to this file
+
+# %%
 from metanumpy import plot, tasks
 from metanumpy.experiment import Experiment
 from metanumpy.lessons import Report, lesson_args
@@ -34,7 +41,7 @@ from metanumpy.meta.baselines import BowNearestCentroid, TfidfNearestCentroid
 from metanumpy.text.tfidf import LexicalFeatures
 from metanumpy.train import train
 
-args = lesson_args("10_real_text_lessons", __doc__)
+args = lesson_args("10_real_text_lessons", __doc__, seed=SEED, fast=FAST, out=OUT)
 report = Report(args)
 STEPS = 3 if args.fast else 150            # ProtoNet meta-training steps per encoder
 TEST_EPISODES = 4 if args.fast else 200    # fixed meta-test episodes (the same for all)
