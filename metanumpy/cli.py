@@ -138,7 +138,7 @@ def write_curves(out, name, title):
 def cmd_train(args):
     from . import runfolder
     from .tasks import evaluate
-    from .train import load_best, train
+    from .train import Trainer, load_best
 
     exp = Experiment(settings_from(args))  # reads and checks the data, builds the vocabulary
     exp.check_episodes()                    # every split can give these episodes
@@ -152,15 +152,18 @@ def cmd_train(args):
     record = exp.record(out, args.algo, options, training, init=args.init)
     runfolder.bind(out, record, restart=args.restart)  # refuses before anything is written
     val, test = exp.episodes("val", args.val_episodes), exp.episodes("test", args.test_episodes)
+    trainer = Trainer(learner, exp.sampler("train"), val, steps=args.steps,
+                      meta_batch=args.meta_batch, eval_every=args.eval_every, out_dir=out,
+                      log_every=args.log_every)
+    if not args.restart:
+        trainer.resume()  # a damaged checkpoint stops here, before anything is written
     exp.save(out, args.algo, options, record)
     if copied is not None:
         print(f"initialised {copied} embedding rows from {args.init}")
     print(f"training {args.algo} on {exp.settings.tasks} ({args.ways}-way {args.shots}-shot), "
           f"vocabulary {len(exp.vocab)}, {learner.model.num_parameters()} parameters -> {out}")
     try:
-        train(learner, exp.sampler("train"), val, steps=args.steps, meta_batch=args.meta_batch,
-              eval_every=args.eval_every, out_dir=out, log_every=args.log_every,
-              resume=not args.restart)
+        trainer.run()
     finally:
         write_curves(out, args.algo, f"{args.algo} on {os.path.basename(str(exp.settings.tasks))}, "
                           f"{args.ways}-way {args.shots}-shot")

@@ -98,7 +98,7 @@ def _short(value):
     return "none" if value is None else str(value)
 
 
-def _comparable(record, out_dir):
+def _comparable(record):
     """{name: value} of everything in `record` that must match for a run to continue;
     an algorithm option left at its default reads "default"."""
     flat = dict(record.get("settings", {}))
@@ -108,15 +108,14 @@ def _comparable(record, out_dir):
     flat["algo"] = record.get("algo")
     flat.update({name: value for name, value in record.get("training", {}).items()
                  if name not in FREE_TO_CHANGE})
-    init = record.get("init")
-    flat["init"] = init and {**init, "path": os.path.abspath(resolve(init["path"], out_dir))}
+    flat["init"] = record.get("init")  # compared by content (sha256), shown by its path
     flat.update(record.get("options", {}))
     return flat
 
 
-def differences(old, new, out_dir):
+def differences(old, new):
     """["name: old -> new", ...] for every result-shaping setting that differs."""
-    old_flat, new_flat = _comparable(old, out_dir), _comparable(new, out_dir)
+    old_flat, new_flat = _comparable(old), _comparable(new)
     lines = []
     for name in dict.fromkeys([*old_flat, *new_flat]):
         a, b = old_flat.get(name, "default"), new_flat.get(name, "default")
@@ -157,7 +156,7 @@ def bind(out_dir, record, restart=False):
             elif os.path.exists(target):
                 os.remove(target)
         return
-    lines = differences(old, record, out_dir)
+    lines = differences(old, record)
     if lines:
         raise RunFolderMismatch(
             f"the run folder {out_dir} holds a run with other settings:\n"
