@@ -80,4 +80,4 @@ def test_top_level_help_lists_every_command_and_no_flag_prints_two_defaults():
         for action in command._actions:
             text = formatter._get_help_string(action) or ""
             assert "(default: None)" not in text, (name, action.dest)
-            assert text.count("default") + text.count("unset") <= 1, (name, action.dest, text)
+            assert text.count("default:") + text.count("unset:") <= 1, (name, action.dest, text)
