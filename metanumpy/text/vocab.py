@@ -141,7 +141,8 @@ class Vocab:
         max_len: tokenise no further than the first `max_len` words (the caller cuts the ids).
         """
         words = _words(self.tokenizer, text, max_len)
-        ids = [self.token_to_id(w) for w in words]
+        lookup = self._ids.get
+        ids = [lookup(w, self.UNK) for w in words]  # token_to_id, without a call per word
         if self.ngram_buckets:
             for w in words:
                 ids.extend(self._ngram_ids(w))
