@@ -263,7 +263,7 @@ def cmd_bench(args):
 
 def build_parser():
     parser = Parser(prog="python -m metanumpy", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="meta-train an algorithm", formatter_class=FORMATTER)
@@ -293,8 +293,8 @@ def build_parser():
                    "step size (unset: per algorithm, see metanumpy/experiment.py)")
     p.add_argument("--inner-steps", type=at_least(1), default=None,
                    help="inner steps while meta-training (unset: per algorithm)")
-    p.add_argument("--eval-inner-steps", type=at_least(1), default=None,
-                   help="inner steps at test time (unset: per algorithm)")
+    p.add_argument("--eval-inner-steps", type=at_least(0), default=None,
+                   help="inner steps at test time (unset: per algorithm; 0: no adaptation)")
     p.add_argument("--outer-lr", type=positive_float, default=None, help="outer learning rate "
                    "(Adam; Reptile: the interpolation step size; unset: per algorithm)")
     p.add_argument("--inner-optimizer", default=None, choices=["sgd", "adam"],

@@ -16,18 +16,7 @@ from metanumpy.cli import algo_options, build_parser, settings_from
 from metanumpy.experiment import Experiment, Settings
 from metanumpy.train import Trainer, train
 
-
-@pytest.fixture(scope="module")
-def exp():
-    return Experiment(tasks="topics", ways=3, shots=1, queries=2, seed=0, dim=8, hidden=8)
-
-
-def quiet(line):
-    pass
-
-
-def params(learner):
-    return {n: p.numpy().copy() for n, p in learner.model.named_parameters()}
+from test_train import exp, params, quiet  # noqa: F401 (exp is a fixture)
 
 
 def signature(exp, algo, **options):
