@@ -15,9 +15,16 @@
 # Run it as a script (`python lessons/01_autograd.py`) or open it as a notebook
 # (jupytext). Everything here is instant; `--fast` changes nothing.
 
-# %%
+# %% tags=["parameters"]
 """Lesson 1: gradients of gradients, Hessian-vector products, and one MAML step by hand."""
 
+# Settings. A notebook takes them from here; a script from its flags --seed, --fast,
+# --out (these values are their defaults).
+SEED = 0      # seeds the data, the models and the episodes
+FAST = False  # True: tiny budgets, a seconds-long check (its numbers mean nothing)
+OUT = None    # folder for plots and summary.json; None: out/NN_name/ next to this file
+
+# %%
 import numpy as np
 
 import metanumpy as mn
@@ -25,7 +32,7 @@ from metanumpy import plot
 from metanumpy.autograd import Function
 from metanumpy.lessons import Report, lesson_args
 
-args = lesson_args("01_autograd", __doc__)
+args = lesson_args("01_autograd", __doc__, seed=SEED, fast=FAST, out=OUT)
 report = Report(args)
 mn.set_default_dtype("float64")  # exact comparisons below; the models use float32
 

@@ -12,9 +12,16 @@
 # Files to read alongside: `metanumpy/text/tokenizer.py`, `vocab.py`, `encoders.py`,
 # `classifier.py`.
 
-# %%
+# %% tags=["parameters"]
 """Lesson 2: text to a classifier, trained with plenty of data and with 5 examples per class."""
 
+# Settings. A notebook takes them from here; a script from its flags --seed, --fast,
+# --out (these values are their defaults).
+SEED = 0      # seeds the data, the models and the episodes
+FAST = False  # True: tiny budgets, a seconds-long check (its numbers mean nothing)
+OUT = None    # folder for plots and summary.json; None: out/NN_name/ next to this file
+
+# %%
 import numpy as np
 
 import metanumpy as mn
@@ -24,7 +31,7 @@ from metanumpy.lessons import Report, lesson_args
 from metanumpy.optim import Adam
 from metanumpy.text import BagOfEmbeddings, TextClassifier, Tokenizer, Vocab
 
-args = lesson_args("02_text_encoder", __doc__)
+args = lesson_args("02_text_encoder", __doc__, seed=SEED, fast=FAST, out=OUT)
 report = Report(args)
 STEPS = 20 if args.fast else 150          # Adam steps per training run
 

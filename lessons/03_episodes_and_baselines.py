@@ -12,15 +12,22 @@
 #
 # Files: `metanumpy/tasks/source.py`, `episodes.py`, `evaluate.py`, `metanumpy/meta/baselines.py`.
 
-# %%
+# %% tags=["parameters"]
 """Lesson 3: N-way K-shot episodes, class-disjoint splits, and three baselines with 95% CIs."""
 
+# Settings. A notebook takes them from here; a script from its flags --seed, --fast,
+# --out (these values are their defaults).
+SEED = 0      # seeds the data, the models and the episodes
+FAST = False  # True: tiny budgets, a seconds-long check (its numbers mean nothing)
+OUT = None    # folder for plots and summary.json; None: out/NN_name/ next to this file
+
+# %%
 from metanumpy import plot, tasks
 from metanumpy.experiment import Experiment
 from metanumpy.lessons import Report, lesson_args
 from metanumpy.meta.baselines import BowNearestCentroid, FinetuneFromScratch, PretrainThenFinetune
 
-args = lesson_args("03_episodes_and_baselines", __doc__)
+args = lesson_args("03_episodes_and_baselines", __doc__, seed=SEED, fast=FAST, out=OUT)
 report = Report(args)
 TEST_EPISODES = 5 if args.fast else 200       # fixed meta-test episodes per setting
 PRETRAIN_STEPS = 30 if args.fast else 1000    # PretrainThenFinetune's training steps

@@ -18,9 +18,16 @@
 # first-order MAML, varies the number of inner steps at test time, and tries two variants
 # (ANIL, Meta-SGD), all on 5-way 1-shot topics against the BoW baseline of lesson 3.
 
-# %%
+# %% tags=["parameters"]
 """Lesson 4: MAML by hand, the fast-weights trap, first vs second order, ANIL, Meta-SGD."""
 
+# Settings. A notebook takes them from here; a script from its flags --seed, --fast,
+# --out (these values are their defaults).
+SEED = 0      # seeds the data, the models and the episodes
+FAST = False  # True: tiny budgets, a seconds-long check (its numbers mean nothing)
+OUT = None    # folder for plots and summary.json; None: out/NN_name/ next to this file
+
+# %%
 import numpy as np
 
 import metanumpy as mn
@@ -32,7 +39,7 @@ from metanumpy.meta.baselines import BowNearestCentroid
 from metanumpy.optim import sgd_step
 from metanumpy.train import train
 
-args = lesson_args("04_maml", __doc__)
+args = lesson_args("04_maml", __doc__, seed=SEED, fast=FAST, out=OUT)
 report = Report(args)
 STEPS = 3 if args.fast else 300             # meta-training steps per learner
 TEST_EPISODES = 4 if args.fast else 200     # fixed meta-test episodes (the same for all)

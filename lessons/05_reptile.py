@@ -26,9 +26,16 @@
 # then meta-trains Reptile and first-order MAML on 5-way 1-shot topics and scores them on the
 # same fixed test episodes as the baselines of lesson 3.
 
-# %%
+# %% tags=["parameters"]
 """Lesson 5: Reptile by hand and from the library, against the baselines and FOMAML."""
 
+# Settings. A notebook takes them from here; a script from its flags --seed, --fast,
+# --out (these values are their defaults).
+SEED = 0      # seeds the data, the models and the episodes
+FAST = False  # True: tiny budgets, a seconds-long check (its numbers mean nothing)
+OUT = None    # folder for plots and summary.json; None: out/NN_name/ next to this file
+
+# %%
 import numpy as np
 
 import metanumpy as mn
@@ -39,7 +46,7 @@ from metanumpy.meta.baselines import BowNearestCentroid, FinetuneFromScratch
 from metanumpy.meta.reptile import whole_episode  # support and query in one batch
 from metanumpy.train import train
 
-args = lesson_args("05_reptile", __doc__)
+args = lesson_args("05_reptile", __doc__, seed=SEED, fast=FAST, out=OUT)
 report = Report(args)
 STEPS = 3 if args.fast else 300             # meta-training steps per learner
 TEST_EPISODES = 4 if args.fast else 200     # fixed meta-test episodes (the same for all)

@@ -19,9 +19,16 @@
 # shows why the temperature matters (and measures it), trains, and compares with the
 # baselines of lesson 3 on the same test episodes.
 
-# %%
+# %% tags=["parameters"]
 """Lesson 6: Matching Networks: attention over the support set, the temperature, training."""
 
+# Settings. A notebook takes them from here; a script from its flags --seed, --fast,
+# --out (these values are their defaults).
+SEED = 0      # seeds the data, the models and the episodes
+FAST = False  # True: tiny budgets, a seconds-long check (its numbers mean nothing)
+OUT = None    # folder for plots and summary.json; None: out/NN_name/ next to this file
+
+# %%
 import numpy as np
 
 from metanumpy import plot, tasks
@@ -32,7 +39,7 @@ from metanumpy.meta.learner import encode_support
 from metanumpy.meta.matching import attention
 from metanumpy.train import train
 
-args = lesson_args("06_matching_networks", __doc__)
+args = lesson_args("06_matching_networks", __doc__, seed=SEED, fast=FAST, out=OUT)
 report = Report(args)
 STEPS = 3 if args.fast else 1500            # meta-training steps per learner
 TEST_EPISODES = 4 if args.fast else 200     # fixed meta-test episodes (the same for all)

@@ -19,9 +19,16 @@
 # `metanumpy/meta/protonet.py`, trains, compares with the baselines of lesson 3 on the same
 # test episodes, and looks at the embedding space before and after meta-training.
 
-# %%
+# %% tags=["parameters"]
 """Lesson 7: Prototypical Networks: prototypes, distances, training, the embedding space."""
 
+# Settings. A notebook takes them from here; a script from its flags --seed, --fast,
+# --out (these values are their defaults).
+SEED = 0      # seeds the data, the models and the episodes
+FAST = False  # True: tiny budgets, a seconds-long check (its numbers mean nothing)
+OUT = None    # folder for plots and summary.json; None: out/NN_name/ next to this file
+
+# %%
 import numpy as np
 
 from metanumpy import plot, tasks
@@ -32,7 +39,7 @@ from metanumpy.meta.learner import encode_support
 from metanumpy.meta.protonet import prototype_logits, prototypes
 from metanumpy.train import train
 
-args = lesson_args("07_prototypical_networks", __doc__)
+args = lesson_args("07_prototypical_networks", __doc__, seed=SEED, fast=FAST, out=OUT)
 report = Report(args)
 STEPS = 3 if args.fast else 2000            # meta-training steps
 TEST_EPISODES = 4 if args.fast else 200     # fixed meta-test episodes (the same for all)
@@ -167,6 +174,39 @@ report.value("protonet_beats_bow", report.beats("protonet_1shot", "bow_1shot"),
              "ProtoNet beats BoW at 1-shot (non-overlapping 95% intervals)")
 report.value("protonet_beats_pretrain", report.beats("protonet_1shot", "pretrain_1shot"),
              "ProtoNet beats the pre-trained baseline at 1-shot (non-overlapping 95% intervals)")
+
+# %% [markdown]
+# ## 5. Your own task: five labelled reviews of a new product
+#
+# A trained run can be used on a task you bring: a *fixed* support set (here 3 positive
+# and 2 negative reviews, unbalanced) and texts to classify. `load_run` rebuilds the learner
+# of a run folder; `run.predict` turns the support set and the texts into one `Episode` and
+# calls the learner on it, exactly as evaluation does. The product is a meta-test domain of
+# the sentiment family: meta-training never saw it. (The command line does the same:
+# `python -m metanumpy predict RUN --support support.tsv --query texts.txt`.)
+
+# %%
+from metanumpy.run import load_run  # noqa: E402
+
+REVIEW_STEPS = max(1, STEPS // 4)           # a 2-way 5-shot run of the sentiment family
+reviews = Experiment(tasks="sentiment", ways=2, shots=5, seed=args.seed)
+run_dir = report.path("reviews-run")
+reviews.save(run_dir, "protonet", {})       # settings.json and vocab.txt, as `train` writes
+train(reviews.learner("protonet"), reviews.sampler("train"), reviews.episodes("val", 20),
+      steps=REVIEW_STEPS, eval_every=REVIEW_STEPS, out_dir=run_dir, resume=False,
+      log=lambda line: None)
+run = load_run(run_dir)
+
+domain = reviews.source.classes("test")[0].split("/")[0]  # an unseen product
+good = reviews.source.splits["test"][f"{domain}/positive"]
+bad = reviews.source.splits["test"][f"{domain}/negative"]
+support = [("positive", t) for t in good[:3]] + [("negative", t) for t in bad[:2]]
+texts, truth = good[3:] + bad[2:], ["positive"] * len(good[3:]) + ["negative"] * len(bad[2:])
+result = run.predict(support, texts)
+for label, probs, text in list(zip(result.labels, result.probabilities, texts))[:3]:
+    print(f"{label:>8}  p(positive) {probs[0]:.2f}  {text}")
+report.value("new_product_accuracy", result.report(truth).accuracy,
+             f"ProtoNet on {len(texts)} reviews of {domain}, from 5 labelled ones", fmt="{:.2%}")
 report.save()
 
 # %% [markdown]
@@ -187,6 +227,10 @@ report.save()
 # pre-trained, 5-way 5-shot: 77.22% ± 0.85%
 # ProtoNet beats BoW at 1-shot (non-overlapping 95% intervals): True
 # ProtoNet beats the pre-trained baseline at 1-shot (non-overlapping 95% intervals): False
+# negative  p(positive) 0.33  the low it duzevoun low dakak pozubrat dreadful is really
+# positive  p(positive) 0.89  it it gaikut fast dark i superb the traivabrou
+# positive  p(positive) 1.00  and gaikut slow sechopai koto dakak brilliant slow was koto the
+# ProtoNet on 155 reviews of bikes, from 5 labelled ones: 91.61%
 # ```
 #
 # Reading the numbers: prototypes and logits computed by hand are exactly the library's,
@@ -201,6 +245,9 @@ report.save()
 # below bag-of-words (77.7%) and the pre-trained baseline (77.2%). With five texts per
 # class, a class's texts share enough surface words for raw counts to work, and the
 # meta-learned embedding was shaped for prototypes made of a single text (exercise 3).
+# Finally, a 2-way 5-shot sentiment run, given five reviews of a product it never saw (3
+# positive, 2 negative), labels the other 155 reviews 91.6% right; the first one is a
+# positive review it gets wrong ("low" and "dreadful" read as complaints).
 #
 # ## Summary
 #
@@ -212,6 +259,8 @@ report.save()
 # * All the learning is in the embedding network: meta-training pulls the texts of unseen
 #   classes into tighter, better separated groups (the plot and the separation ratio).
 # * More shots give better prototypes with no change to the method.
+# * A trained run works on a task you bring: `load_run(folder).predict(support, texts)`
+#   adapts on a fixed, possibly unbalanced support set and classifies the texts.
 #
 # ## Exercises
 #

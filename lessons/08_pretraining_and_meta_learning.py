@@ -23,9 +23,16 @@
 # Then the same comparison *across domains*: meta-train on "news" topics, test on "science"
 # topics, which write the same concepts with other words.
 
-# %%
+# %% tags=["parameters"]
 """Lesson 8: skip-gram pre-training, supervised pre-training and meta-learning, combined."""
 
+# Settings. A notebook takes them from here; a script from its flags --seed, --fast,
+# --out (these values are their defaults).
+SEED = 0      # seeds the data, the models and the episodes
+FAST = False  # True: tiny budgets, a seconds-long check (its numbers mean nothing)
+OUT = None    # folder for plots and summary.json; None: out/NN_name/ next to this file
+
+# %%
 import os
 
 from metanumpy import plot, tasks
@@ -35,7 +42,7 @@ from metanumpy.meta.baselines import BowNearestCentroid, PretrainThenFinetune
 from metanumpy.pretrain import load_embeddings, nearest, probe_words, save_embeddings, skipgram
 from metanumpy.train import train
 
-args = lesson_args("08_pretraining_and_meta_learning", __doc__)
+args = lesson_args("08_pretraining_and_meta_learning", __doc__, seed=SEED, fast=FAST, out=OUT)
 report = Report(args)
 SENTENCES = 200 if args.fast else 10_000    # unlabelled meta-training sentences for skip-gram
 EPOCHS = 1 if args.fast else 3              # skip-gram passes over them

@@ -19,19 +19,26 @@
 #    meta-step with Python's `tracemalloc` (NumPy reports its array allocations to it) for
 #    $k$ = 1, 2, 5, 10.
 
-# %%
+# %% tags=["parameters"]
 """Lesson 9: every algorithm on topics: accuracy vs shots, training time, MAML's memory."""
 
+# Settings. A notebook takes them from here; a script from its flags --seed, --fast,
+# --out (these values are their defaults).
+SEED = 0      # seeds the data, the models and the episodes
+FAST = False  # True: tiny budgets, a seconds-long check (its numbers mean nothing)
+OUT = None    # folder for plots and summary.json; None: out/NN_name/ next to this file
+
+# %%
 import tracemalloc
 
 import metanumpy as mn
-from metanumpy import plot, tasks
+from metanumpy import fast, plot, tasks
 from metanumpy.experiment import Experiment
 from metanumpy.lessons import Report, lesson_args
 from metanumpy.meta.baselines import BowNearestCentroid, PretrainThenFinetune
 from metanumpy.train import train
 
-args = lesson_args("09_comparison", __doc__)
+args = lesson_args("09_comparison", __doc__, seed=SEED, fast=FAST, out=OUT)
 report = Report(args)
 TRAIN_SHOTS = 2                             # every learner meta-trains on 5-way 2-shot
 SHOTS = [1, 2, 5, 10]                       # ... and is evaluated at each of these
@@ -97,6 +104,15 @@ report.plot(plot.accuracy_vs(SHOTS, series, report.path("accuracy_vs_shots.png")
 # gradient with respect to $\theta$. The optimizer's own update is left out: it is the same
 # for both. `tracemalloc` counts only what is allocated after it starts, so the model's
 # weights are not included: the peak is the memory that the meta-gradient itself needs.
+#
+# First-order MAML is measured twice. The library's code (the reference path) runs the inner
+# loop with `create_graph=False`: each inner gradient is a constant, but each step
+# $\phi_{k+1} = \phi_k - \alpha g_k$ is still recorded, so that the query loss can send its
+# gradient back to $\theta$ through them ($d\phi / d\theta = I$). The fast path
+# (`metanumpy.fast`, switched on here for that one measurement) runs the inner loop on a
+# detached copy of $\theta$ and links the final $\phi$ back to $\theta$ with a single node whose
+# gradient is the identity (`FirstOrderLink` in `metanumpy/fast/fused.py`): the same
+# meta-gradient, with nothing of the inner steps kept alive.
 
 # %%
 
@@ -112,12 +128,16 @@ def peak_memory_mb(learner, episodes):
 
 
 batch = exp.sampler("train", seed=args.seed + 1).batch(4)
-memory = {"MAML (second order)": [], "FOMAML (first order)": []}
+VARIANTS = [("MAML (second order)", "maml", False), ("FOMAML (first order)", "fomaml", False),
+            ("FOMAML, fast path", "fomaml", True)]
+memory = {name: [] for name, _, _ in VARIANTS}
 for k in INNER_STEPS:
-    for name, algo in (("MAML (second order)", "maml"), ("FOMAML (first order)", "fomaml")):
-        megabytes = peak_memory_mb(exp.learner(algo, inner_steps=k), batch)
+    for name, algo, fast_path in VARIANTS:
+        with fast.enabled(fast_path):
+            megabytes = peak_memory_mb(exp.learner(algo, inner_steps=k), batch)
         memory[name].append(megabytes)
-        report.value(f"{algo}_memory_{k}_steps", megabytes,
+        key = f"{algo}_fast" if fast_path else algo
+        report.value(f"{key}_memory_{k}_steps", megabytes,
                      f"{name:>20}, {k:>2} inner steps: peak MB", fmt="{:.2f}")
 report.plot(plot.xy_plot(INNER_STEPS, memory, report.path("maml_memory.png"),
                          "Peak memory of one meta-gradient (meta-batch 4, 5-way 2-shot)",
@@ -129,6 +149,10 @@ report.value("maml_memory_growth", growth,
 report.value("maml_over_fomaml", memory["MAML (second order)"][-1]
              / memory["FOMAML (first order)"][-1],
              f"at {INNER_STEPS[-1]} inner steps, second-order / first-order memory", fmt="{:.1f}x")
+report.value("fomaml_over_fast", memory["FOMAML (first order)"][-1]
+             / memory["FOMAML, fast path"][-1],
+             f"at {INNER_STEPS[-1]} inner steps, first-order memory, reference / fast path",
+             fmt="{:.1f}x")
 report.save()
 
 # %% [markdown]

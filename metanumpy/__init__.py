@@ -7,20 +7,13 @@
 
 Layers (each imports only those below it): autograd -> nn, optim -> text -> tasks ->
 meta (MAML, Reptile, Matching Networks, ProtoNet) -> train -> lessons.
+
+What you read is what runs: the plain reference code. `metanumpy.fast.enable()` swaps in the
+optimised path (row-sparse embedding gradients, fused ops), which gives the same numbers
+faster; importing metanumpy changes nothing else in your process.
 """
 
-import os
-import sys
-
-# The models here are small: on a laptop, BLAS threads mostly wait for each other (measured:
-# a MAML step about 5x faster with one thread). Only a default: set OMP_NUM_THREADS yourself
-# to override it, and it cannot apply if NumPy was imported before metanumpy.
-if "numpy" not in sys.modules:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-from . import allocator, backend  # noqa: E402
-
-allocator.keep_freed_memory()  # reuse freed memory instead of page-faulting (allocator.py)
+from . import backend
 from .autograd import (
     GradcheckError, Tensor, grad, gradcheck, gradgradcheck, is_grad_enabled, no_grad, tensor,
 )

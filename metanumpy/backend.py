@@ -22,9 +22,6 @@ import os
 
 import numpy as np
 
-from . import rowsparse
-from .rowsparse import RowSparse
-
 xp = np
 """The array namespace of the current backend (numpy, cupy or the strict stand-in)."""
 
@@ -101,8 +98,6 @@ def to_numpy(array):
     """The one exit to the host: a NumPy copy (or view) of any backend array or scalar."""
     if isinstance(array, np.ndarray):
         return array
-    if isinstance(array, RowSparse):
-        return array.dense()
     if hasattr(array, "to_host"):  # the strict stand-in
         return array.to_host()
     if hasattr(array, "get"):  # cupy.ndarray
@@ -124,15 +119,28 @@ def asarray(obj, dtype=None):
     return obj if dtype is None else obj.astype(dtype, copy=False)
 
 
+_HOST_ARRAY_TYPES = (np.ndarray,)
+"""Types that count as NumPy arrays. A plug-in may add its own array-like type (the fast
+path adds its row-sparse tables) with `register_host_array_type`."""
+
+
+def register_host_array_type(cls):
+    """Let Tensors hold `cls`, an array-like that stands for a NumPy array (and converts to
+    one with `numpy.asarray`)."""
+    global _HOST_ARRAY_TYPES
+    if cls not in _HOST_ARRAY_TYPES:
+        _HOST_ARRAY_TYPES = _HOST_ARRAY_TYPES + (cls,)
+
+
 def is_array(obj):
-    """True for an array of any backend (NumPy, CuPy, strict, and NumPy's RowSparse tables)."""
-    return isinstance(obj, (np.ndarray, RowSparse)) or hasattr(
+    """True for an array of any backend (NumPy, CuPy, strict)."""
+    return isinstance(obj, _HOST_ARRAY_TYPES) or hasattr(
         obj, "__cuda_array_interface__") or hasattr(obj, "to_host")
 
 
 def array_kind(array):
     """A short name of the library that owns `array`: 'numpy', 'cupy' or 'strict'."""
-    if isinstance(array, (np.ndarray, RowSparse)):
+    if isinstance(array, _HOST_ARRAY_TYPES):
         return "numpy"
     if hasattr(array, "to_host"):
         return "strict"
@@ -150,21 +158,6 @@ def scatter_add(target, index, values):
     else:
         xp.scatter_add(target, index, values)
     return target
-
-
-def rows_table(n, rows, values):
-    """An (n, ...) array that is zero except `table[rows] = values` (`rows` distinct).
-
-    This is the gradient of a row lookup. On NumPy, for a large table of which it sets few
-    rows, it is a `RowSparse` that stores only those rows (see rowsparse.py); otherwise, and on
-    the other backends, a dense array.
-    """
-    shape = (n,) + tuple(values.shape[1:])
-    if xp is np:
-        return rowsparse.rows_table(shape, rows, values)
-    table = xp.zeros(shape, dtype=values.dtype)
-    table[rows] = values
-    return table
 
 
 def rng(seed):

@@ -2,11 +2,13 @@
 
     train       meta-train an algorithm on a built-in task family or a data folder
     evaluate    evaluate a trained run on fixed meta-test episodes (mean and 95% CI)
+    predict     adapt a trained run on your own support set and classify a file of texts
     describe    print example sentences of a task family or data folder
     table       the README's results tables: baselines and meta-learners, 95% CIs
     pretrain    pre-train word embeddings on unlabelled meta-training text (train --init)
     demo        a 10-second tour of the autograd engine
-    lessons     run the lessons (lessons/NN_*.py) and print a table of their key numbers
+    lessons     run the lessons (lessons/NN_*.py) and print a table of their key numbers, or
+                write them as notebooks (--notebooks DIR)
     bench       seconds per meta-training step, memory and kernel share (or --ops: per-op cost)
     assignments release / grade classroom assignments
 """
@@ -90,6 +92,32 @@ def add_task_flags(p):
     p.add_argument("--max-vocab", type=at_least(3), default=d.max_vocab,
                    help="vocabulary: at most this many word ids, <pad> and <unk> included, "
                    "the rarest words dropped (unset: no limit)")
+
+
+def add_path_flag(p):
+    p.add_argument("--fast-path", action="store_true",
+                   help="use the optimised ops of metanumpy.fast (same numbers, faster; also "
+                   "METANUMPY_FAST_PATH=1)")
+
+
+def choose_path(args):
+    """Switch to the fast path if asked, set this process up for it, and say so in one line.
+
+    Every computing command runs with one BLAS thread (small matrices: more threads only
+    wait for each other); the fast path also keeps freed memory in the process.
+    """
+    from . import fast
+    from .threads import one_blas_thread
+
+    on = args.fast_path or os.environ.get("METANUMPY_FAST_PATH", "") == "1"
+    notes = ["one BLAS thread"] if one_blas_thread() else []
+    if on:
+        from .fast.allocator import keep_freed_memory
+
+        fast.enable()
+        if keep_freed_memory():
+            notes.append("malloc keeps freed memory")
+    print(f"metanumpy: {fast.describe()}" + "".join(f"; {n}" for n in notes), flush=True)
 
 
 def settings_from(args):
@@ -177,6 +205,8 @@ def cmd_evaluate(args):
     from .tasks import evaluate
     from .train import load_best
 
+    if args.targets:
+        return cmd_evaluate_targets(args)
     folder = args.checkpoint if os.path.isdir(args.checkpoint) else os.path.dirname(args.checkpoint)
     if not os.path.exists(args.checkpoint):
         raise FileNotFoundError(f"{args.checkpoint} does not exist: give a run folder made by "
@@ -199,6 +229,53 @@ def cmd_evaluate(args):
         "checkpoint": args.checkpoint, "split": args.split, "episodes": result.n,
         "mean": result.mean, "ci95": result.ci95, "accuracies": result.accuracies.tolist()})
     print(f"per-episode accuracies: {path}")
+    return result
+
+
+def cmd_evaluate_targets(args):
+    from .run import load_run
+    from .targets import evaluate_targets
+
+    folder, weights = (args.checkpoint, "best.npz") if os.path.isdir(args.checkpoint) else \
+        os.path.split(args.checkpoint)
+    try:
+        results = evaluate_targets(load_run(folder, weights), args.targets)
+    except ValueError as err:
+        raise SystemExit(f"evaluate: {err}") from None
+    print(results)
+    return results
+
+
+def cmd_predict(args):
+    from .run import load_run
+    from .tasks import read_queries, read_support
+
+    try:
+        run = load_run(args.run_dir)
+        texts, labels = read_queries(args.query)
+        classes = [c for c in args.classes.split(",") if c] if args.classes else None
+        support = read_support(args.support)
+        if labels is not None:  # check the labels before the work: fixed_episode names a bad one
+            run.episode(support, texts, classes, labels)
+        result = run.predict(support, texts, classes)
+    except ValueError as err:
+        raise SystemExit(f"predict: {err}") from None
+    if args.out:
+        try:
+            with open(args.out, "w", encoding="utf-8") as f:
+                f.write(result.to_tsv())
+        except OSError as err:
+            raise SystemExit(f"predict: cannot write {args.out}: {err.strerror}") from None
+        print(f"{run.algo} adapted on {args.support} ({len(result.classes)} classes); "
+              f"wrote {len(texts)} predictions to {args.out}")
+    else:
+        print(result.to_tsv(), end="")
+    if labels is not None:
+        report = result.report(labels)
+        print(report)
+        png = args.confusion or os.path.join(os.path.dirname(args.out or ""), "confusion.png")
+        title = f"{run.algo} on {os.path.basename(args.query)}"
+        print(f"confusion matrix saved to {report.save_png(png, title)}")
     return result
 
 
@@ -232,6 +309,8 @@ def cmd_lessons(args):
     if args.list:
         print(describe_lessons())
         return None
+    if args.notebooks:
+        return write_lesson_notebooks(args)
     if not args.all and not args.numbers:
         raise SystemExit("lessons: name lesson numbers (e.g. `lessons 4`), or --all, or --list")
     try:
@@ -245,6 +324,25 @@ def cmd_lessons(args):
     return results
 
 
+def write_lesson_notebooks(args):
+    """`lessons --notebooks DIR [numbers] [--fast] [--seed S]`: the lessons as .ipynb files."""
+    from .lessons import find_lessons, pick_lessons
+    from .notebook import write_notebooks
+
+    if args.out is not None:
+        raise SystemExit("lessons: --out is for runs; a notebook writes next to itself "
+                         "(its settings cell has OUT)")
+    try:
+        paths = pick_lessons(args.numbers) if args.numbers else find_lessons()
+        written = write_notebooks(paths, args.notebooks, seed=args.seed,
+                                  fast=True if args.fast else None)
+    except (ValueError, OSError, ImportError) as err:
+        raise SystemExit(f"lessons: {err}") from None
+    print(f"wrote {len(written)} notebooks to {args.notebooks}: "
+          f"{', '.join(p.name for p in written)}")
+    return written
+
+
 def cmd_demo(args):
     from .demo import main as demo
 
@@ -254,9 +352,15 @@ def cmd_demo(args):
 def cmd_bench(args):
     from .bench import main as bench
 
+    if args.trace:
+        from .bench.trace import trace_table
+
+        for path in (args.paths or "reference").split(","):
+            print(trace_table(args.trace, path.strip()))
+        return None
     try:
         return bench(args.algos, args.sizes, args.steps, args.warmup, args.inner_steps, args.json,
-                     args.backend, args.ops)
+                     args.backend, args.ops, paths=args.paths)
     except (ValueError, RuntimeError) as err:
         raise SystemExit(str(err)) from None
 
@@ -305,6 +409,7 @@ def build_parser():
                    help="Matching Networks cosine scale (unset: 10)")
     p.add_argument("--distance", default=None, choices=["euclidean", "cosine"],
                    help="ProtoNet distance (unset: euclidean)")
+    add_path_flag(p)
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("evaluate", help="evaluate a trained run", formatter_class=FORMATTER)
@@ -316,7 +421,26 @@ def build_parser():
                    "(unset: where settings.json says)")
     p.add_argument("--json", default=None, help="file for the per-episode accuracies "
                    "(unset: RUN/evaluation-SPLIT.json)")
+    p.add_argument("--targets", default=None, help="instead: a folder of target tasks, one "
+                   "sub-folder each with support.tsv and a labelled query.tsv (fixed support; "
+                   "per-task accuracy, mean over tasks, majority-class line)")
+    add_path_flag(p)
     p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="adapt a trained run on your support set, classify texts",
+                       formatter_class=FORMATTER)
+    p.add_argument("run_dir", metavar="RUN", help="a run folder made by `train` (uses best.npz)")
+    p.add_argument("--support", required=True,
+                   help="label<TAB>text per line, any number of examples per class")
+    p.add_argument("--query", required=True, help="one text per line, or label<TAB>text on every "
+                   "line to also get accuracy, precision/recall and the confusion matrix")
+    p.add_argument("--out", default=None, help="write label<TAB>p(class)...<TAB>text here "
+                   "(None: print it)")
+    p.add_argument("--classes", default=None, help="comma-separated class order, label 0 first "
+                   "(None: the order of first appearance in the support file)")
+    p.add_argument("--confusion", default=None, help="PNG of the confusion matrix for labelled "
+                   "queries (None: confusion.png beside --out)")
+    p.set_defaults(run=cmd_predict)
 
     p = sub.add_parser("describe", help="show example sentences", formatter_class=FORMATTER)
     p.add_argument("--tasks", default="topics", help="family name or data folder/file")
@@ -336,6 +460,7 @@ def build_parser():
     p.add_argument("--steps", type=int, default=2000, help="meta-training steps per learner")
     p.add_argument("--seed", type=int, default=0, help="seed for data, models and episodes")
     p.add_argument("--out", default="results", help="folder for results.md/json and runs")
+    add_path_flag(p)
     p.set_defaults(run=cmd_table)
 
     p = sub.add_parser("pretrain", help="pre-train word embeddings (skip-gram) for train --init",
@@ -352,6 +477,7 @@ def build_parser():
                    "the pre-training")
     p.add_argument("--show", nargs="*", default=None, help="words whose nearest neighbours to "
                    "print (None: a few frequent words)")
+    add_path_flag(p)
     p.set_defaults(run=cmd_pretrain)
 
     p = sub.add_parser("lessons", help="run the lessons, then print their key numbers",
@@ -362,6 +488,10 @@ def build_parser():
     p.add_argument("--fast", action="store_true", help="tiny budgets: a seconds-long check run")
     p.add_argument("--seed", type=int, default=0, help="seed passed to every lesson")
     p.add_argument("--out", default=None, help="output folder (None: lessons/out/)")
+    p.add_argument("--notebooks", metavar="DIR", default=None,
+                   help="write the lessons (all, or those numbered) as Jupyter notebooks into "
+                   "DIR, with --seed and --fast in their settings cells, instead of running "
+                   "them (needs the extra: pip install -e '.[notebooks]')")
     p.set_defaults(run=cmd_lessons)
 
     sub.add_parser("assignments", help="release / grade classroom assignments (its own --help)",
@@ -381,8 +511,13 @@ def build_parser():
     p.add_argument("--json", default=None, help="also write the rows (and machine info) here")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "strict"],
                    help="array backend")
+    p.add_argument("--paths", default=None, help="comma-separated: reference, fast, torch "
+                   "(None: reference and fast, and torch when PyTorch is installed)")
     p.add_argument("--ops", action="store_true",
                    help="instead: microseconds per op (small add, matmul), engine vs NumPy")
+    p.add_argument("--trace", default=None, choices=["maml", "fomaml", "reptile", "protonet",
+                                                       "matching"],
+                   help="instead: the source files one meta-step of this algorithm runs")
     p.set_defaults(run=cmd_bench)
     return parser
 
@@ -425,4 +560,6 @@ def main(argv=None):
 
         return assignments_main(argv[1:])
     args = build_parser().parse_args(argv)
+    if hasattr(args, "fast_path"):
+        choose_path(args)
     return args.run(args)

@@ -1,9 +1,9 @@
 """What every lesson shares (its flags, a record of its numbers), and the runner behind
 `python -m metanumpy lessons`.
 
-Inside a lesson (`lessons/NN_name.py`):
+Inside a lesson (`lessons/NN_name.py`), after its settings cell (SEED, FAST, OUT):
 
-    args = lesson_args("04_maml", __doc__)       # --seed, --fast, --out
+    args = lesson_args("04_maml", __doc__, seed=SEED, fast=FAST, out=OUT)   # or the flags
     report = Report(args)
     report.value("trap_vs_correct", gap, "relative difference, trap vs correct")
     report.accuracy("maml", result, "MAML 5-way 1-shot", headline=True)   # 46.51% ± 1.33%
@@ -32,31 +32,38 @@ from pathlib import Path
 
 import numpy as np
 
+from .notebook import in_notebook, show_image
+from .threads import one_blas_thread
+
 LESSONS_DIR = Path(__file__).resolve().parent.parent / "lessons"
 """The lessons folder of the repository this package was installed from (`pip install -e .`)."""
 
 
-def _in_notebook():
-    """True inside Jupyter, where sys.argv holds the kernel's own flags, not ours."""
-    return "ipykernel" in sys.modules
+def lesson_args(name, doc=None, argv=None, seed=0, fast=False, out=None):
+    """A lesson's settings: --seed, --fast (a seconds-long check run for the tests) and --out
+    (where plots and summary.json go).
 
-
-def lesson_args(name, doc=None, argv=None):
-    """Parse a lesson's flags: --seed (default 0), --fast (a seconds-long check run for the
-    tests) and --out (where plots and summary.json go, default lessons/out/NAME/).
-
-    In a notebook the kernel's flags are ignored and the defaults are used.
+    seed, fast, out: the values of the lesson's settings cell, the defaults of the flags. A
+    script's flags override them; a notebook takes them as they are (the kernel's own flags
+    are not ours), unless the lesson was started with `%run NN_name.py --fast`. out=None
+    means `out/NAME/` next to the notebook (the kernel's folder), or `lessons/out/NAME/` for
+    a script.
     """
+    in_kernel = in_notebook()
+    if out is None:
+        out = (Path.cwd() if in_kernel else LESSONS_DIR) / "out" / name
     parser = argparse.ArgumentParser(
         prog=f"python lessons/{name}.py", description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seed", type=int, default=0, help="seed for data, models and episodes")
-    parser.add_argument("--fast", action="store_true",
+    parser.add_argument("--seed", type=int, default=seed,
+                        help="seed for data, models and episodes (default: %(default)s)")
+    parser.add_argument("--fast", action=argparse.BooleanOptionalAction, default=fast,
                         help="tiny step and episode counts: a seconds-long check that it runs")
-    parser.add_argument("--out", default=str(LESSONS_DIR / "out" / name),
-                        help="folder for the plots and summary.json")
-    if argv is None and _in_notebook():
-        argv = []
+    parser.add_argument("--out", default=str(out),
+                        help="folder for the plots and summary.json (default: %(default)s)")
+    if argv is None and in_kernel:
+        started_by_run = Path(sys.argv[0]).stem == name   # `%run 04_maml.py --fast`
+        argv = sys.argv[1:] if started_by_run else []
     args = parser.parse_args(argv)
     args.name = name
     return args
@@ -81,6 +88,7 @@ class Report:
         self.out.mkdir(parents=True, exist_ok=True)
         self.values, self.labels, self.formats, self.headline, self.plots = {}, {}, {}, [], []
         self.started = time.perf_counter()
+        one_blas_thread()  # small matrices: a second BLAS thread only waits (threads.py)
         if self.fast:
             print(f"[{self.name}: --fast run, tiny budgets: the numbers are not meaningful]")
 
@@ -114,9 +122,11 @@ class Report:
         return values[a] - values[f"{a}_ci95"] > values[b] + values[f"{b}_ci95"]
 
     def plot(self, path):
-        """Register a plot file written in the output folder; returns its path."""
+        """Register a plot file written in the output folder (and show it, in a notebook);
+        returns its path."""
         self.plots.append(Path(path).name)
         print(f"plot saved: {path}")
+        show_image(path)
         return path
 
     def save(self):

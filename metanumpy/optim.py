@@ -17,9 +17,7 @@ import math
 import numpy as np
 
 from . import backend as B
-from .autograd import ops
-from .autograd.tensor import Function, Tensor
-from .rowsparse import dense
+from .autograd.tensor import Tensor
 
 
 class Optimizer:
@@ -56,7 +54,7 @@ class Optimizer:
         self.steps += 1
         for i, p in enumerate(self.params):
             if p.grad is not None:
-                p.data = dense(self._update(i, p.data, p.grad.data))
+                p.data = self._update(i, p.data, p.grad.data)
 
     def _update(self, i, p, g):
         raise NotImplementedError(f"{type(self).__name__} must define _update(i, p, g)")
@@ -178,34 +176,9 @@ def clip_grad_norm(params, max_norm):
     return total
 
 
-class SGDUpdate(Function):
-    """$\\theta' = \\theta - \\alpha g$ as one op (the inner step of MAML).
-
-    Written as `p - lr * g` it would be three recorded ops with a full-size temporary each way;
-    for a large embedding table that is several extra copies per inner step. Fused, the
-    backward passes the output's gradient straight through to $\\theta$ (no copy) and computes
-    $-\\alpha\\, \\bar\\theta'$ for g only when g has a graph (second order), and
-    $-\\sum \\bar\\theta' g$ for a learned rate $\\alpha$ (Meta-SGD) only when it requires grad.
-    """
-
-    name = "sgd_step"
-
-    def forward(self, p, g, lr):
-        # for a row-sparse embedding gradient g, only g's rows of p change (rowsparse.py)
-        return p - lr * g
-
-    def backward(self, grad_out, out):
-        ### BEGIN SOLUTION task4_1: to p: grad_out; to g: -lr * grad_out; to lr: -sum(grad_out * g)
-        p, g, lr = self.inputs
-        grad_p = grad_out if p.requires_grad else None
-        minus_lr = ops.neg(lr) if lr.requires_grad else Tensor(-lr.data)  # a constant: no op
-        grad_g = grad_out * minus_lr if g.requires_grad else None
-        grad_lr = ops.sum_to(ops.neg(grad_out * g), lr.shape) if lr.requires_grad else None
-        return grad_p, grad_g, grad_lr
-        ### END SOLUTION
-
-
-def _aligned_grads(params, grads):
+def named_grads(params, grads):
+    """(name, param, grad) for each parameter, after checking that `grads` (a list in the order
+    of `params`, or a dict with the same names) fits `params`; errors name sgd_step."""
     if isinstance(grads, dict):
         extra = [n for n in grads if n not in params]
         missing = [n for n in params if n not in grads]
@@ -214,14 +187,20 @@ def _aligned_grads(params, grads):
                 f"sgd_step: grads must have the names of params; "
                 f"missing {missing}, unexpected {extra}"
             )
-        return [grads[n] for n in params]
+        grads = [grads[n] for n in params]
     grads = list(grads)
     if len(grads) != len(params):
         raise ValueError(f"sgd_step: {len(params)} params but {len(grads)} grads")
-    return grads
+    for (name, p), g in zip(params.items(), grads):
+        if g is not None and g.shape != p.shape:
+            raise ValueError(
+                f"sgd_step: the gradient for {name!r} has shape {g.shape}, the parameter {p.shape}"
+            )
+        yield name, p, g
 
 
-def _rate(lr, name, p):
+def rate_for(lr, name, p):
+    """The learning rate of parameter `name` as a Tensor (a constant for a float `lr`)."""
     if isinstance(lr, dict):
         if name not in lr:
             raise ValueError(f"sgd_step: no learning rate for parameter {name!r}")
@@ -246,13 +225,12 @@ def sgd_step(params, grads, lr):
     The result is differentiable through g when the grads were made with create_graph=True.
     """
     new = {}
-    for (name, p), g in zip(params.items(), _aligned_grads(params, grads)):
+    for name, p, g in named_grads(params, grads):
         if g is None:
             new[name] = p
             continue
-        if g.shape != p.shape:
-            raise ValueError(
-                f"sgd_step: the gradient for {name!r} has shape {g.shape}, the parameter {p.shape}"
-            )
-        new[name] = SGDUpdate()(p, g, _rate(lr, name, p))
+        rate = rate_for(lr, name, p)
+        ### BEGIN SOLUTION task4_1: p - lr * g from Tensor ops (rate is a float Tensor)
+        new[name] = p - rate * g
+        ### END SOLUTION
     return new

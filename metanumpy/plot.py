@@ -5,14 +5,19 @@
 
 Every function takes host NumPy data (lists, arrays, EvalResults), draws with the headless
 "Agg" backend (no window, works over ssh and in tests), writes a PNG, closes the figure and
-returns the path. Accuracies are fractions (0.62) and are shown as percentages.
+returns the path. Accuracies are fractions (0.62) and are shown as percentages. In a Jupyter
+notebook the kernel keeps its own (inline) backend, and a lesson shows each PNG it saved
+(`Report.plot`).
 """
 
 import os
 
 import matplotlib
 
-matplotlib.use("Agg")
+from .notebook import in_notebook
+
+if not in_notebook():
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
 
@@ -199,4 +204,19 @@ def attention_heatmap(weights, path, title, row_labels=None, col_labels=None):
             ax.set_yticks(range(rows), [str(r) for r in row_labels], fontsize="small")
         fig.colorbar(image, ax=ax, label="attention weight")
     fig.suptitle(title)
+    return _save(fig, path)
+
+
+def confusion_matrix(counts, classes, path, title):
+    """A confusion matrix (rows: true class, columns: predicted), counts written in the cells."""
+    counts = np.asarray(counts)
+    n = len(classes)
+    fig, ax = plt.subplots(figsize=(2 + 1.2 * n, 1.5 + 1.2 * n))
+    ax.imshow(counts, cmap="Blues", vmin=0)
+    ax.set_xticks(range(n), [str(c) for c in classes], rotation=45, ha="right")
+    ax.set_yticks(range(n), [str(c) for c in classes])
+    ax.set(xlabel="predicted class", ylabel="true class", title=title)
+    for (i, j), value in np.ndenumerate(counts):
+        ax.text(j, i, int(value), ha="center", va="center",
+                color="white" if value > counts.max() / 2 else "black")
     return _save(fig, path)

@@ -14,9 +14,27 @@ Ask for the `backend` fixture to run a test once per backend; inside it the back
   the reason. The cupy case carries the `gpu` marker: `python -m pytest -m gpu` runs just those.
 """
 
-import pytest
+import os
 
-from metanumpy import backend as B
+# The models under test are tiny, and extra BLAS threads mostly wait for each other (a training
+# test runs several times slower with two on two cores). This sets it for the test process
+# only, before NumPy loads; your own OMP_NUM_THREADS wins.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+
+from metanumpy import backend as B  # noqa: E402
+from metanumpy import fast  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def reference_path_after_each_test():
+    """Every test starts on the reference path; one that leaves the fast path on fails."""
+    assert not fast.is_enabled(), "an earlier test left metanumpy.fast enabled"
+    yield
+    if fast.is_enabled():
+        fast.disable()
+        pytest.fail("the test left metanumpy.fast enabled: use `with fast.enabled(): ...`")
 
 
 def _cupy_param():

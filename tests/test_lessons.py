@@ -84,6 +84,7 @@ def check_07(v):
     assert v["separation_before"] > 0 and v["separation_after"] > 0
     accuracies_are_fractions(v, [f"{m}_{k}shot" for m in ("protonet", "bow", "pretrain")
                                  for k in (1, 5)])
+    assert 0.0 <= v["new_product_accuracy"] <= 1.0  # predict on a fixed support set (run.py)
 
 
 def check_08(v):
@@ -99,8 +100,10 @@ def check_09(v):
     maml = [v[f"maml_memory_{k}_steps"] for k in (1, 2, 5, 10)]
     assert maml == sorted(maml) and maml[-1] > maml[0]     # memory grows with inner steps
     fomaml = [v[f"fomaml_memory_{k}_steps"] for k in (1, 2, 5, 10)]
-    assert max(fomaml) < 1.1 * min(fomaml)                 # first order: flat in the steps
-    assert maml[-1] > 2 * fomaml[-1]                       # far below second order at 10 steps
+    assert maml[-1] > 1.5 * fomaml[-1]                     # below second order at 10 steps
+    linked = [v[f"fomaml_fast_memory_{k}_steps"] for k in (1, 2, 5, 10)]
+    assert max(linked) < 1.1 * min(linked)                 # fast path: flat in the steps
+    assert fomaml[-1] > 2 * linked[-1]                     # the reference keeps every step
     for algo in ("maml", "fomaml", "reptile", "matching", "protonet"):
         assert v[f"{algo}_seconds_per_step"] > 0
     accuracies_are_fractions(v, [f"{m}_{k}shot" for k in (1, 2, 5, 10) for m in (
@@ -182,7 +185,13 @@ def test_lesson_format(path):
     assert "\n# %%\n" in source, "a lesson has code cells"
     assert re.search(r"^# ## Summary$", source, flags=re.M), "a lesson has a Summary cell"
     assert re.search(r"^# ## Exercises$", source, flags=re.M), "a lesson has an Exercises cell"
-    assert f'lesson_args("{path.stem}"' in source and "report.save()" in source
+    assert f'lesson_args("{path.stem}", __doc__, seed=SEED, fast=FAST, out=OUT)' in source
+    assert "report.save()" in source
+    first_code = source[source.index("\n# %%") + 1:]
+    assert first_code.startswith('# %% tags=["parameters"]\n'), "the first code cell: settings"
+    settings = first_code[:first_code.index("\n# %%")]
+    for line in ("SEED = 0 ", "FAST = False ", "OUT = None "):  # the flags' defaults
+        assert f"\n{line}" in settings, f"the settings cell sets {line.strip()}"
     assert lessons._first_doc_line(source), "a lesson has a one-line docstring (--list shows it)"
 
 

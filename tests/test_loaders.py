@@ -182,3 +182,69 @@ def test_an_absurdly_long_line_is_read_with_a_warning(tmp_path):
     with pytest.warns(tasks.loaders.DataWarning, match=r"train\.tsv, line 2: a text of 149,999"):
         examples = tasks.loaders.read_examples(path)
     assert len(examples["b"][0]) == 149_999
+
+
+# --- grouped tasks: labels "group/label" (or a "task" field) keep episodes inside a group ---
+
+def grouped_examples(groups, labels=("positive", "negative", "neutral"), per_class=6):
+    """{group/label: texts} with a marker word per class, for `groups` product names."""
+    return {f"{g}/{y}": [f"{g} {y} review {i}" for i in range(per_class)]
+            for g in groups for y in labels}
+
+
+def write_grouped_folder(folder, writer=write_tsv):
+    folder.mkdir()
+    for split, groups in (("train", "abcdef"), ("val", "gh"), ("test", "ij")):
+        writer(folder / f"{split}.{'jsonl' if writer is write_jsonl_tasks else 'tsv'}",
+               grouped_examples([f"prod{g}" for g in groups]))
+    return folder
+
+
+def write_jsonl_tasks(path, examples):
+    """The same examples as .jsonl records with a separate "task" field."""
+    lines = []
+    for name, texts in examples.items():
+        task, _, label = name.rpartition("/")
+        lines += [json.dumps({"task": task, "label": label, "text": t}) for t in texts]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("writer", [write_tsv, write_jsonl_tasks])
+def test_grouped_labels_never_mix_groups_in_an_episode(tmp_path, writer):
+    from metanumpy.text import Vocab
+
+    source = tasks.load(str(write_grouped_folder(tmp_path / "data", writer)))
+    assert source.group_episodes and source.groups["proda/positive"] == "proda"
+    vocab = Vocab.build(source.texts("train"))
+    seen_groups = set()
+    for ways in (2, 3):
+        sampler = tasks.EpisodeSampler(source, "train", ways, 2, 2, vocab, seed=1)
+        for _ in range(300):
+            episode = sampler.sample()
+            groups = {source.groups[c] for c in episode.classes}
+            assert len(groups) == 1, episode.classes
+            seen_groups |= groups
+            for label, text in zip(episode.query_labels, episode.query_texts):
+                assert text.startswith(episode.classes[label].replace("/", " "))
+    assert seen_groups == {f"prod{g}" for g in "abcdef"}  # every group gets its turn
+    with pytest.raises(ValueError, match="no group of split 'train' has 4 classes"):
+        tasks.EpisodeSampler(source, "train", 4, 2, 2, vocab)
+
+
+def test_some_labels_grouped_and_some_not_is_an_error(tmp_path):
+    folder = write_grouped_folder(tmp_path / "data")
+    with open(folder / "val.tsv", "a", encoding="utf-8") as f:
+        f.write("plainlabel\tno group here\n")
+    with pytest.raises(ValueError, match="'plainlabel' does not: give every label a group"):
+        tasks.load(str(folder))
+
+
+def test_a_grouped_file_is_split_by_group(tmp_path):
+    path = tmp_path / "reviews.tsv"
+    write_tsv(path, grouped_examples([f"prod{g}" for g in "abcdefghij"]))
+    source = tasks.load_file(path, fractions=(0.6, 0.2, 0.2), seed=3)
+    groups = {s: {source.groups[c] for c in source.classes(s)} for s in tasks.SPLITS}
+    assert [len(groups[s]) for s in tasks.SPLITS] == [6, 2, 2]
+    assert not (groups["train"] & groups["val"] or groups["train"] & groups["test"]
+                or groups["val"] & groups["test"])
+    assert all(len(source.classes(s)) == 3 * len(groups[s]) for s in tasks.SPLITS)

@@ -1,15 +1,14 @@
 """Composite ops built from the primitives: softmax, losses, similarities, pooling.
 
-Most of these need no backward of their own: each is a short expression of differentiable
+None of these needs a backward of its own: each is a short expression of differentiable
 primitives, so its gradient (of any order) comes for free. Where a naive formula is
-unstable, the stable primitive (`log_softmax`, `logsumexp`) does the delicate part. The hot
-ones of meta-training (cross-entropy, nll, l2 normalisation, the embedding bag) check their
-inputs here and then run as one fused op from `fused.py`, which gives the same numbers.
+unstable, the stable primitive (`log_softmax`, `logsumexp`) does the delicate part.
+(`metanumpy.fast` can replace a few of them by fused ops that give the same numbers faster;
+what you read here is what runs unless you switch it on.)
 """
 
 from .. import backend as B
-from . import fused, ops
-from .fused import bag_sum, cross_entropy_loss, nll_loss, one_hot  # noqa: F401 (one_hot re-exported)
+from . import ops
 from .ops import as_tensor, log_softmax, logsumexp  # noqa: F401  (re-exported)
 from .tensor import Tensor, constant
 
@@ -39,36 +38,33 @@ def _labels_in_range(labels, n_classes, op):
         )
 
 
+def one_hot(labels, n_classes, dtype=None):
+    """A constant (n, n_classes) Tensor with a 1 at each label: row i is $e_{y_i}$."""
+    labels = constant(labels)
+    return Tensor(B.xp.eye(n_classes, dtype=dtype or B.default_float)[labels])
+
+
 def nll(log_probs, labels):
-    """Mean negative log-likelihood of integer `labels` under rows of `log_probs`."""
+    """Mean negative log-likelihood of integer `labels`: $-\\frac1n \\sum_i \\log p_{i, y_i}$,
+    written as the one-hot product $-\\frac1n \\sum_{ik} [y_i = k] \\log p_{ik}$."""
     log_probs = as_tensor(log_probs)
     labels = _labels(labels, log_probs, "nll")
     _labels_in_range(labels, log_probs.shape[1], "nll")
-    return nll_loss(log_probs, labels)
+    return _picked_mean(log_probs, labels)
+
+
+def _picked_mean(log_probs, labels):
+    n, classes = log_probs.shape
+    picked = log_probs * one_hot(labels, classes, log_probs.dtype)
+    return ops.sum(picked) * (-1.0 / n)
 
 
 def cross_entropy(logits, labels):
-    """Mean cross-entropy of integer `labels`: nll(log_softmax(logits)), as one fused op."""
+    """Mean cross-entropy of integer `labels`: nll(log_softmax(logits))."""
     logits = as_tensor(logits)
     labels = _labels(labels, logits, "cross_entropy")
     _labels_in_range(labels, logits.shape[1], "cross_entropy")
-    return cross_entropy_loss(logits, labels)
-
-
-def class_logsumexp(x, labels, ways):
-    """$out_{qk} = \\log \\sum_{j:\\, y_j = k} e^{x_{qj}}$ for (n, m) scores `x` and the integer
-    labels (m,) of its columns, in 0..ways-1: (n, ways), one fused op."""
-    x = as_tensor(x)
-    labels = constant(labels)
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"class_logsumexp: labels must be integers, not {labels.dtype}")
-    if x.ndim != 2 or tuple(labels.shape) != x.shape[1:]:
-        raise ValueError(
-            f"class_logsumexp: expected scores of shape (n, m) and labels of shape (m,), "
-            f"got {x.shape} and {tuple(labels.shape)}"
-        )
-    _labels_in_range(labels, ways, "class_logsumexp")
-    return fused.class_logsumexp(x, labels, ways)
+    return _picked_mean(log_softmax(logits, axis=1), labels)
 
 
 def accuracy(logits, labels):
@@ -80,7 +76,8 @@ def accuracy(logits, labels):
 
 def l2_normalize(x, axis=-1, eps=1e-8):
     """$x / \\sqrt{|x|^2 + \\epsilon}$: unit length, and safe (zero, finite gradient) at x = 0."""
-    return fused.l2_normalize(as_tensor(x), axis, eps)  # one op; its backward has five
+    x = as_tensor(x)
+    return x / ops.sqrt(ops.sum(x * x, axis=axis, keepdims=True) + eps)
 
 
 def cosine_similarity(a, b, eps=1e-8):
@@ -122,7 +119,19 @@ def masked_mean(x, mask, axis=1):
     ### END SOLUTION
 
 
-def _table_and_ids(table, ids, op):
+def embedding(table, ids):
+    """Rows of the (vocab, dim) `table` for integer `ids` of any shape -> ids.shape + (dim,).
+
+    A gather, `table[ids]`: its gradient scatter-adds each token's gradient into its row
+    (`getitem`'s backward), so a word used twice gets both contributions.
+    """
+    table, ids = checked_table_and_ids(table, ids, "embedding")
+    return ops.getitem(table, ids)
+
+
+def checked_table_and_ids(table, ids, op):
+    """(table Tensor, ids array) after checking that `table` is (vocab, dim) and `ids` are
+    integers in 0..vocab-1; errors name `op`."""
     table = as_tensor(table)
     if table.ndim != 2:
         raise ValueError(f"{op}: the table must be (vocab, dim), got {table.shape}")
@@ -134,37 +143,3 @@ def _table_and_ids(table, ids, op):
             f"{op}: ids must lie in 0..{table.shape[0] - 1}, got {int(ids.min())}..{int(ids.max())}"
         )
     return table, ids
-
-
-def embedding(table, ids):
-    """Rows of the (vocab, dim) `table` for integer `ids` of any shape -> ids.shape + (dim,)."""
-    table, ids = _table_and_ids(table, ids, "embedding")
-    return ops.take_rows(table, ids)
-
-
-def embedding_bag(table, ids, weights):
-    """Weighted sums of embeddings: $out_b = \\sum_t w_{bt}\\, E[ids_{bt}]$ -> (batch, dim).
-
-    ids: (batch, time) integers; weights: a constant (batch, time) array. The U distinct rows
-    the batch uses are taken from the table once (`take_distinct_rows`), and a fused op sums
-    them per text (`BagSum`). So the gradient with respect to the table has U rows, stored
-    row-sparse, and no (batch, time, dim) array is kept for the backward pass. The batch's
-    distinct rows and backward plan are remembered for the next step of an inner loop
-    (`fused.RecentBags`).
-    """
-    table, ids = _table_and_ids(table, ids, "embedding_bag")
-    weights = constant(weights, dtype=table.dtype)
-    if ids.ndim != 2 or tuple(weights.shape) != tuple(ids.shape):
-        raise ValueError(
-            f"embedding_bag: expected ids and weights of the same shape (batch, time), "
-            f"got {tuple(ids.shape)} and {tuple(weights.shape)}"
-        )
-    rows, bags = fused.recent_bags.get(ids, weights, table.shape[0])  # reused in inner loops
-    return fused.BagSum(bags)(ops.take_distinct_rows(table, rows))
-
-
-def embedding_mean(table, ids, mask):
-    """The masked mean of the embeddings of `ids` (batch, time) -> (batch, dim), in one step:
-    `masked_mean(embedding(table, ids), mask)`, computed by `embedding_bag`."""
-    mask = constant(mask, dtype=B.default_float)
-    return embedding_bag(table, ids, mask / B.xp.maximum(mask.sum(axis=1, keepdims=True), 1))

@@ -8,12 +8,11 @@ its derivative is zero almost everywhere.
 
 The primitives come in adjoint pairs, each the other's backward:
 broadcast_to <-> sum, reshape <-> reshape, transpose <-> transpose (inverse permutation),
-getitem (gather) <-> index_add (scatter-add), take_distinct_rows <-> scatter_rows (the
-embedding lookup, whose gradient is row-sparse). Elementwise math, matmul (with transpose
-flags, so that its backward needs no transpose op) and add_n (the sum of many) complete the
-set; everything else (mean, softmax, distances, ...) is built from these in `functional.py`,
-except two fused, numerically stable ops here, logsumexp and log_softmax, and the fused ops
-of `fused.py` (cross-entropy, nll, embedding bag, l2 normalisation).
+getitem (gather, the embedding lookup) <-> index_add (scatter-add). Elementwise math, matmul
+(with transpose flags, so that its backward needs no transpose op) and add_n (the sum of many)
+complete the set; everything else (mean, softmax, distances, losses, pooling, ...) is built
+from these in `functional.py`, except two fused, numerically stable ops here, logsumexp and
+log_softmax.
 """
 
 import math
@@ -21,7 +20,6 @@ import math
 import numpy as np
 
 from .. import backend as B
-from ..rowsparse import add_all
 from .tensor import Function, Tensor, constant
 
 
@@ -149,11 +147,14 @@ class AddN(Function):
     """$a_1 + a_2 + \\dots + a_k$ for same-shape inputs, as one op.
 
     `grad` uses it to sum the gradient contributions that meet at a node: one recorded op
-    instead of k - 1, and row-sparse embedding gradients merged in one pass.
+    instead of k - 1.
     """
 
     def forward(self, *arrays):
-        return add_all(arrays)
+        total = arrays[0] + arrays[1]  # a new array, so the in-place adds below are safe
+        for a in arrays[2:]:
+            total += a
+        return total
 
     def backward(self, g, out):
         return (g,) * len(self.inputs)
@@ -633,72 +634,6 @@ def getitem(a, index):
 def index_add(values, index, shape):
     """Scatter-add `values` into a zero tensor of `shape` at `index` (adjoint of getitem)."""
     return IndexAdd(_clean_index(index), tuple(shape))(as_tensor(values))
-
-
-class TakeRows(Function):
-    """`table[rows]` for sorted, distinct integer `rows`: the rows a lookup uses."""
-
-    def __init__(self, rows):
-        self.rows = rows
-
-    def forward(self, table):
-        return table.take(self.rows, axis=0)  # as table[rows], and faster on NumPy
-
-    def backward(self, g, out):
-        return (scatter_rows(g, self.rows, self.inputs[0].shape[0]),)
-
-
-class ScatterRows(Function):
-    """An (n, ...) table, zero except at the distinct `rows`, which hold `values`.
-
-    The adjoint of TakeRows. On NumPy the table is a RowSparse that stores only those rows
-    (`backend.rows_table`), so an embedding gradient costs its used rows, not the vocabulary.
-    """
-
-    def __init__(self, rows, n):
-        self.rows, self.n = rows, n
-
-    def forward(self, values):
-        return B.rows_table(self.n, self.rows, values)
-
-    def backward(self, g, out):
-        return (take_distinct_rows(g, self.rows),)
-
-
-def take_distinct_rows(table, rows):
-    """`table[rows]` for a sorted array of distinct row numbers (as `distinct_rows` gives)."""
-    return TakeRows(rows)(as_tensor(table))
-
-
-def scatter_rows(values, rows, n):
-    """An (n, ...) table with `values` at the distinct `rows` and zeros elsewhere."""
-    return ScatterRows(rows, n)(as_tensor(values))
-
-
-def distinct_rows(ids, n):
-    """(rows, where) for an integer array `ids` with values in 0..n-1: the sorted distinct
-    values, and for each entry of `ids` its position among them (`ids == rows[where]`).
-
-    Marks the ids in a length-n table and counts: no sort (`unique` would sort).
-    """
-    present = B.xp.zeros(n, dtype=bool)
-    present[ids] = True
-    position = B.xp.cumsum(present) - 1
-    return present.nonzero()[0], position[ids]
-
-
-def take_rows(table, ids):
-    """Rows of `table` picked by an integer array `ids` of any shape: `table[ids]`.
-
-    This is an embedding lookup, done in two steps: take the distinct rows the ids use, then
-    index those. Its gradient scatter-adds into that small table, which becomes the used rows
-    of the full gradient.
-    """
-    ids = constant(ids)
-    if ids.dtype.kind not in "iu":
-        raise TypeError(f"embedding: ids must be integers, not {ids.dtype}")
-    rows, where = distinct_rows(ids, table.shape[0])
-    return getitem(take_distinct_rows(table, rows), where)
 
 
 # --- joining ----------------------------------------------------------------------------------

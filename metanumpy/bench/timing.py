@@ -1,14 +1,22 @@
 """Time one algorithm at one size: seconds per meta-step, peak memory, and the kernel share.
 
-    row = measure("maml", "S", steps=20, warmup=3)
-    # {"algo": "maml", "size": "S", "inner_steps": 5, "median_s": ..., "min_s": ..., "max_s": ...,
-    #  "peak_rss_mb": ..., "kernel_share": ...}
+    row = measure("maml", "S", steps=20, warmup=3, path="fast")
+    # {"algo": "maml", "size": "S", "path": "fast", "inner_steps": 5, "median_s": ..., "min_s":
+    #  ..., "max_s": ..., "peak_rss_mb": ..., "above_baseline_mb": ..., "kernel_share": ...}
+
+`path` is "reference" (the plain code), "fast" (`metanumpy.fast` switched on, and freed memory
+kept in the process unless METANUMPY_KEEP_FREED_MEMORY=0) or "torch" (the same workload in
+PyTorch, `torch_workload.py`; `torch_threads` sets its thread count). metanumpy runs with one
+BLAS thread (`threads.py`).
 
 * The step times are wall-clock seconds of `learner.meta_train_step(batch)`, each on its own
   meta-batch, after `warmup` untimed steps.
-* `peak_rss_mb` is the process's peak resident memory (`getrusage`). It means "this (algo,
-  size)" only in a fresh process, which is how `suite.run` calls `measure` (the command line
-  `python -m metanumpy.bench.timing ALGO SIZE ...` prints the row as JSON).
+* `peak_rss_mb` is the process's peak resident memory (`getrusage`), `above_baseline_mb` the
+  same minus the resident memory just before the learner is built (what the learner and its
+  steps need, without the interpreter and the imported libraries: PyTorch's import alone is
+  about 300 MB). They mean "this (algo, size)" only in a fresh process, which is how
+  `suite.run` calls `measure` (the command line `python -m metanumpy.bench.timing ALGO SIZE
+  ...` prints the row as JSON).
 * `kernel_share` is the fraction of a step spent inside array kernels. A few extra steps run
   under cProfile; kernel time is the time inside NumPy (its C functions and ndarray methods,
   and its Python functions) plus the own time of the engine's array-only functions: op
@@ -30,44 +38,100 @@ import time
 import numpy as np
 
 from .. import backend as B
+from .. import fast
+from ..fast.allocator import keep_freed_memory
+from ..threads import one_blas_thread
 from .workload import INNER_LOOP, INNER_STEPS, SIZES, learner, meta_batches
 
 PROFILED_STEPS = 5
 
 
-def measure(algo, size, steps=20, warmup=3, inner_steps=INNER_STEPS, backend="numpy", seed=0):
+PATHS = ("reference", "fast", "torch")
+
+
+def measure(algo, size, steps=20, warmup=3, inner_steps=INNER_STEPS, backend="numpy", seed=0,
+            path="reference", torch_threads=1):
     """One benchmark row (a dict) for `algo` at size name `size`; see the module docstring."""
     if size not in SIZES:
         raise ValueError(f"bench: unknown size {size!r}; choose from {', '.join(SIZES)}")
     if steps < 1 or warmup < 0:
         raise ValueError(f"bench: need steps >= 1 and warmup >= 0, got {steps} and {warmup}")
+    if path not in PATHS:
+        raise ValueError(f"bench: unknown path {path!r}; choose from {', '.join(PATHS)}")
+    batches = meta_batches(SIZES[size], warmup + steps + PROFILED_STEPS, seed)
     with B.use_backend(backend), B.default_dtype("float32"):
-        model_learner = learner(algo, SIZES[size], inner_steps, seed)
-        batches = meta_batches(SIZES[size], warmup + steps + PROFILED_STEPS, seed)
+        step, batches = _step_function(algo, size, inner_steps, seed, path, torch_threads, batches)
         for batch in batches[:warmup]:
-            model_learner.meta_train_step(batch)
+            step(batch)
         times = []
         for batch in batches[warmup:warmup + steps]:
             start = time.perf_counter()
-            model_learner.meta_train_step(batch)
+            step(batch)
             times.append(time.perf_counter() - start)
         median = float(np.median(times))
-        share = kernel_share(model_learner.meta_train_step, batches[warmup + steps:], median)
+        share = kernel_share(step, batches[warmup + steps:], median, path)
     return {
-        "algo": algo, "size": size, "inner_steps": inner_steps if algo in INNER_LOOP else None,
+        "algo": algo, "size": size, "path": path,
+        "inner_steps": inner_steps if algo in INNER_LOOP else None,
+        "threads": torch_threads if path == "torch" else 1,
         "median_s": median, "min_s": float(min(times)), "max_s": float(max(times)),
-        "peak_rss_mb": peak_rss_mb(), "kernel_share": share,
+        "peak_rss_mb": peak_rss_mb(), "above_baseline_mb": peak_rss_mb() - _baseline_mb,
+        "kernel_share": share,
     }
 
 
+_baseline_mb = 0.0
+
+
+def _step_function(algo, size, inner_steps, seed, path, torch_threads, batches):
+    """(one meta-step as a function of a meta-batch, the batches in the form it takes), after
+    noting the resident memory before the learner is built."""
+    global _baseline_mb
+    if path == "torch":
+        import torch
+
+        from .torch_workload import torch_batch, torch_learner
+
+        torch.set_num_threads(torch_threads)
+        batches = [torch_batch(b) for b in batches]
+        _baseline_mb = current_rss_mb()
+        return torch_learner(algo, SIZES[size], inner_steps, seed), batches
+    one_blas_thread()
+    if path == "fast":
+        fast.enable()
+        keep_freed_memory()
+    _baseline_mb = current_rss_mb()
+    return learner(algo, SIZES[size], inner_steps, seed).meta_train_step, batches
+
+
+def current_rss_mb():
+    """Resident memory of this process now, in MB (Linux; elsewhere 0)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def peak_rss_mb():
-    """Peak resident memory of this process in MB (Linux reports KB, macOS bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Peak resident memory of this process in MB. On Linux from /proc/self/status (VmHWM):
+    `getrusage` would also count the parent's memory that a fork copied before the exec."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 2**10  # kB
+    except (OSError, ValueError):
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: KB, macOS: bytes
     return peak / (2**20 if sys.platform == "darwin" else 2**10)
 
 
-def kernel_share(step, batches, median_s):
-    """Kernel seconds per step (measured under cProfile) over the unprofiled median step time."""
+def kernel_share(step, batches, median_s, path="reference"):
+    """Kernel seconds per step (measured under cProfile) over the unprofiled median step time.
+    For PyTorch, whose kernels cProfile does not see, None."""
+    if path == "torch":
+        return None
     profiler = cProfile.Profile()
     profiler.enable()
     for batch in batches:
@@ -92,7 +156,7 @@ def is_kernel(path, name):
         return True
     if not path.startswith(_ENGINE):
         return False
-    return name in _ARRAY_ONLY or os.path.basename(path) == "rowsparse.py"
+    return name in _ARRAY_ONLY or os.path.basename(path) == "rowsparse.py"  # fast path's arrays
 
 
 def main(argv=None):
@@ -104,8 +168,11 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--inner-steps", type=int, default=INNER_STEPS)
     parser.add_argument("--backend", default="numpy")
+    parser.add_argument("--path", default="reference", choices=PATHS)
+    parser.add_argument("--torch-threads", type=int, default=1)
     args = parser.parse_args(argv)
-    row = measure(args.algo, args.size, args.steps, args.warmup, args.inner_steps, args.backend)
+    row = measure(args.algo, args.size, args.steps, args.warmup, args.inner_steps, args.backend,
+                  path=args.path, torch_threads=args.torch_threads)
     print(json.dumps(row))
 
 

@@ -88,7 +88,9 @@ class MetaLearner:
         loss, acc = self.meta_loss(episodes)
         value = check_finite(loss, self.diverged_hint)
         params = self.meta_parameters()
-        for p, g in zip(params, grad(loss, params, allow_unused=True)):
+        grads = grad(loss, params, allow_unused=True)
+        del loss  # the graph (every inner step, for MAML) is not needed for the update: free it
+        for p, g in zip(params, grads):
             p.grad = g
         self.optimizer.step()
         return {"loss": value, "acc": acc}

@@ -11,8 +11,9 @@ d L_query(phi) / d theta = (I - alpha * H_support) grad L_query(phi), which hold
 That is why `adapt` runs with `create_graph=True`.
 
 Options:
-- `first_order=True` (FOMAML): the inner gradients are treated as constants, so
-  d phi / d theta = I and the meta-gradient is simply grad L_query(phi). Much cheaper.
+- `first_order=True` (FOMAML): the inner gradients are treated as constants
+  (`create_graph=False`), so d phi / d theta = I and the meta-gradient is simply
+  grad L_query(phi). Much cheaper: no Hessian, and no backward pass through the inner ones.
 - `inner_steps` / `eval_inner_steps`: steps at meta-training and at test time (they may differ).
 - `meta_sgd=True` (Meta-SGD, Li et al., 2017): one learned inner learning rate per weight.
 - `anil=True` (ANIL, Raghu et al., 2020): adapt only the classifier head; the encoder is
@@ -20,24 +21,10 @@ Options:
 """
 
 from .. import backend as B
-from ..autograd import Function, no_grad
+from ..autograd import no_grad
 from ..autograd.functional import cross_entropy
 from ..nn import Parameter
 from .learner import MetaLearner, adapt
-
-
-class FirstOrderLink(Function):
-    """A Tensor with the value of phi whose gradient goes to theta unchanged: the first-order
-    approximation d phi / d theta = I, as one graph node."""
-
-    def __init__(self, phi):
-        self.phi = phi
-
-    def forward(self, theta):
-        return self.phi
-
-    def backward(self, g, out):
-        return (g,)
 
 
 class MAML(MetaLearner):
@@ -74,19 +61,16 @@ class MAML(MetaLearner):
         return list(self.model.parameters()) + list(self.lrs.values())
 
     def fast_weights(self, episode, steps, create_graph):
-        """Adapt on the support set: the fast weights phi after `steps` SGD steps."""
+        """Adapt on the support set: the fast weights phi after `steps` SGD steps.
+
+        With `create_graph=False` (first order, and at test time) each inner gradient g is a
+        constant, but phi = theta - lr * g - ... is still recorded as a function of theta, so
+        the query loss at phi sends its gradient straight back to theta: d phi / d theta = I.
+        """
         lr = self.lrs if self.meta_sgd else self.inner_lr
-        theta = self.adapted_parameters()
-        if create_graph or self.meta_sgd:
-            return adapt(self.model, theta, episode.support_ids, episode.support_mask,
-                         episode.support_labels, steps, lr, create_graph)
-        # First order: adapt a detached copy, so no inner step stays in the graph (memory
-        # stays flat in the number of steps), then link phi to theta with d phi/d theta = I.
-        ### BEGIN SOLUTION task4_4: adapt a detached copy of theta; link phi with FirstOrderLink
-        start = {n: p.detach().requires_grad_() for n, p in theta.items()}
-        phi = adapt(self.model, start, episode.support_ids, episode.support_mask,
-                    episode.support_labels, steps, lr)
-        return {n: FirstOrderLink(phi[n].data)(theta[n]) for n in theta}
+        ### BEGIN SOLUTION task4_4: adapt from theta itself on the support set, create_graph as given
+        return adapt(self.model, self.adapted_parameters(), episode.support_ids,
+                     episode.support_mask, episode.support_labels, steps, lr, create_graph)
         ### END SOLUTION
 
     def episode_loss(self, episode):

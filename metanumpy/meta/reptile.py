@@ -20,7 +20,6 @@ import numpy as np
 from ..autograd import Tensor, grad, no_grad
 from ..autograd.functional import accuracy, cross_entropy
 from ..optim import Adam, sgd_step
-from ..rowsparse import add_all, dense
 from .learner import MetaLearner, check_finite, whole_episode  # noqa: F401 (re-exported)
 
 
@@ -75,21 +74,23 @@ class Reptile(MetaLearner):
         raise TypeError("Reptile has no differentiable meta-loss; use meta_train_step")
 
     def meta_train_step(self, episodes, progress=0.0):
-        eps = self.step_size(progress)
-        params = dict(self.model.named_parameters())
-        ### BEGIN SOLUTION task5_1: train_on_task each episode; theta += eps * mean(phi - theta)
-        moves = {n: [] for n in params}  # phi_i - theta for each task, per parameter
-        losses, accs = [], []
+        losses, accs, phis = [], [], []
         for ep in episodes:
             phi, loss, acc = self.train_on_task(ep)
             losses.append(check_finite(loss, self.diverged_hint))
             accs.append(acc)
-            for n, p in params.items():  # row-sparse for an embedding table (rowsparse.py)
-                moves[n].append(phi[n].data - p.data)
-        for n, p in params.items():  # for an embedding table, only the moved rows are computed
-            p.data = dense(p.data + (eps / len(episodes)) * add_all(moves[n]))
+            phis.append(phi)
+        self.outer_step(phis, self.step_size(progress))
         return {"loss": float(np.mean(losses)), "acc": float(np.mean(accs))}
-        ### END SOLUTION
+
+    def outer_step(self, phis, eps):
+        """theta <- theta + eps * (mean_i(phi_i) - theta) = theta + eps/k * sum_i(phi_i - theta),
+        for every parameter, on plain arrays (Reptile never differentiates its inner loop)."""
+        for name, p in self.model.named_parameters():
+            ### BEGIN SOLUTION task5_1: each task's move phi_i - theta; theta + eps/k * their sum
+            moves = [phi[name].data - p.data for phi in phis]
+            p.data = p.data + (eps / len(phis)) * sum(moves)
+            ### END SOLUTION
 
     def query_logits(self, episode, steps=None):
         """Fine-tune on the support set the same way as in training, then score the query."""

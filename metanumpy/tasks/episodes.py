@@ -30,7 +30,9 @@ class Episode:
     """One few-shot task. Arrays are host NumPy: ids int64 (n, T), mask float32 (n, T), labels
     int64 (n,). Support is ordered by label (class 0's K shots, then class 1's, ...); the
     query order is shuffled. `classes[label]` is the original class name of episode label
-    `label`."""
+    `label`. A fixed episode (fixed.py: your own support set) may be unbalanced: there
+    `shots` / `queries` are None unless every class has the same count, and a query whose
+    answer is unknown has label -1."""
 
     support_ids: np.ndarray
     support_mask: np.ndarray

@@ -20,6 +20,11 @@ Two things are reported as a `DataWarning` (the command line prints it as one li
 line of a .tsv file that looks like a column header (`label<TAB>text`: it is skipped, not read
 as a class named "label"), and a text of more than `LONG_TEXT` characters (usually a file whose
 line breaks were lost).
+
+Grouped tasks: when every label reads `group/label` ("books/positive", "kitchen/negative";
+in .jsonl also `{"task": "books", "label": "positive", ...}`), each episode draws all its
+classes from one group (2-way sentiment inside one product), as the built-in sentiment
+family does. A single grouped file is split by group, not by class.
 """
 
 import json
@@ -68,40 +73,49 @@ def _parse_jsonl(line, where):
         raise ValueError(f"{where}: missing key {missing[0]!r} (need 'label' and 'text')")
     if not isinstance(record["text"], str):
         raise ValueError(f"{where}: 'text' must be a string, got {type(record['text']).__name__}")
+    if "task" in record:  # {"task": "books", "label": "positive"} is the class "books/positive"
+        return f"{record['task']}/{record['label']}", record["text"]
     return str(record["label"]), record["text"]
+
+
+def text_lines(path):
+    """(line number, line) for each non-blank line of a UTF-8 file (a BOM and line ends
+    removed); ValueError names the file, and the line that is not UTF-8."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"missing file: {path}")
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8").removeprefix("\ufeff").rstrip("\r\n")
+            except UnicodeDecodeError as err:
+                raise ValueError(f"{path}, line {number}: not valid UTF-8 ({err.reason})") from None
+            if line.strip():
+                yield number, line
 
 
 def read_examples(path):
     """{class: [texts]} from one .tsv or .jsonl file, in file order; ValueError names the line."""
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"missing file: {path}")
     parse = _parse_jsonl if path.suffix == ".jsonl" else _parse_tsv
     examples = {}
-    with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
-            where = f"{path}, line {number}"
-            try:
-                line = raw.decode("utf-8").removeprefix("\ufeff").rstrip("\r\n")
-            except UnicodeDecodeError as err:
-                raise ValueError(f"{where}: not valid UTF-8 ({err.reason})") from None
-            if not line.strip():
-                continue
-            label, text = parse(line, where)
-            if not examples and parse is _parse_tsv and _is_header(label, text):
-                warnings.warn(f"{where} looks like a header ({label.strip()}<TAB>{text.strip()}); "
-                              "skipped it (the format has no header line)", DataWarning)
-                continue
-            label, text = label.strip(), text.strip()
-            if len(text) > LONG_TEXT:
-                warnings.warn(f"{where}: a text of {len(text):,} characters (more than "
-                              f"{LONG_TEXT:,}); only its first --max-len tokens are used. Did the "
-                              "file lose its line breaks?", DataWarning)
-            if not label:
-                raise ValueError(f"{where}: empty label")
-            if not text:
-                raise ValueError(f"{where}: empty text for label {label!r}")
-            examples.setdefault(label, []).append(text)
+    for number, line in text_lines(path):
+        where = f"{path}, line {number}"
+        label, text = parse(line, where)
+        if not examples and parse is _parse_tsv and _is_header(label, text):
+            warnings.warn(f"{where} looks like a header ({label.strip()}<TAB>{text.strip()}); "
+                          "skipped it (the format has no header line)", DataWarning)
+            continue
+        label, text = label.strip(), text.strip()
+        if len(text) > LONG_TEXT:
+            warnings.warn(f"{where}: a text of {len(text):,} characters (more than "
+                          f"{LONG_TEXT:,}); only its first --max-len tokens are used. Did the "
+                          "file lose its line breaks?", DataWarning)
+        if not label:
+            raise ValueError(f"{where}: empty label")
+        if not text:
+            raise ValueError(f"{where}: empty text for label {label!r}")
+        examples.setdefault(label, []).append(text)
     if not examples:
         raise ValueError(f"{path} holds no examples (every line is blank or a header)")
     return examples
@@ -125,7 +139,27 @@ def load_folder(path):
     files = {split: _split_file(folder, split) for split in SPLITS}
     splits = {split: read_examples(files[split]) for split in SPLITS}
     check_disjoint(splits, where={s: f.name for s, f in files.items()})
-    return TextSource(folder.resolve().name, splits)
+    return grouped_source(folder.resolve().name, splits, folder)
+
+
+def label_groups(classes, where):
+    """{class: group} when every label reads `group/label` ("books/positive" is in group
+    "books"), None when no label has a '/'; ValueError when only some have one."""
+    groups = {c: c.rpartition("/")[0] for c in classes}
+    grouped = [c for c in classes if groups[c]]
+    if not grouped:
+        return None
+    ungrouped = [c for c in classes if not groups[c]]
+    if ungrouped:
+        raise ValueError(f"{where}: label {grouped[0]!r} names a task group (group/label) but "
+                         f"{ungrouped[0]!r} does not: give every label a group, or none")
+    return groups
+
+
+def grouped_source(name, splits, where):
+    """A TextSource whose episodes stay inside one group when the labels are `group/label`."""
+    groups = label_groups([c for s in SPLITS for c in splits[s]], where)
+    return TextSource(name, splits, groups, group_episodes=groups is not None)
 
 
 def _class_split(classes, split, fractions, seed, path):
@@ -164,9 +198,14 @@ def load_file(path, split=None, fractions=(0.6, 0.2, 0.2), seed=0):
     left out. Otherwise `fractions` of the sorted class names, shuffled with `seed`.
     """
     examples = read_examples(path)
-    named = _class_split(examples, split, fractions, seed, path)
+    groups = label_groups(list(examples), path)
+    if groups is None or split is not None:
+        named = _class_split(examples, split, fractions, seed, path)
+    else:  # grouped labels: split the groups, so that a group's classes stay together
+        by_group = _class_split(set(groups.values()), None, fractions, seed, path)
+        named = {s: [c for c in examples if groups[c] in by_group[s]] for s in SPLITS}
     splits = {s: {c: examples[c] for c in named[s]} for s in SPLITS}
-    return TextSource(Path(path).stem, splits)
+    return grouped_source(Path(path).stem, splits, path)
 
 
 def load(name_or_path, seed=0, **knobs):

@@ -48,8 +48,7 @@ class BagOfEmbeddings(Module):
 
     def forward(self, ids, mask):
         ids, mask = padded_batch(ids, mask, "BagOfEmbeddings")
-        # masked_mean(self.embedding(ids), mask), fused: no (batch, time, dim) intermediate
-        return F.embedding_mean(self.embedding.weight, ids, mask)
+        return F.masked_mean(self.embedding(ids), mask)
 
 
 _ACTIVATIONS = {"tanh": (ops.tanh, -1.0), "relu": (ops.relu, 0.0)}

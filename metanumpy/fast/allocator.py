@@ -9,14 +9,14 @@ system and returns them when the block is freed, and it trims the top of its hea
 Measured on our 2-core benchmark machine: Reptile at size M took about 5,000 page faults per
 meta-step, and 10-20% of its time went to them; with the thresholds below, about 40.
 
-    keep_freed_memory()     # raise both thresholds to 256 MiB (done by `import metanumpy`)
+    keep_freed_memory()     # raise both thresholds to 256 MiB (the command line's --fast-path)
 
 Older glibc versions refuse an mmap threshold above 32 MiB; then 32 MiB is used, which covers
 the temporaries but not a 36 MB weight table of size L (measured: ProtoNet at L 25% slower
 than with 256 MiB, still twice as fast as PyTorch). The price: freed memory stays with the
 process instead of going back to the system (typically up to the threshold per malloc arena,
-more if the heap is fragmented). It applies to the whole process that imports metanumpy (a
-notebook kernel too). Only Linux with glibc has these settings; elsewhere this does nothing. Set METANUMPY_KEEP_FREED_MEMORY=0 to leave malloc as it is; your
+more if the heap is fragmented). It applies to the whole process that calls it (a notebook
+kernel too), which is why importing metanumpy never calls it. Only Linux with glibc has these settings; elsewhere this does nothing. Set METANUMPY_KEEP_FREED_MEMORY=0 to leave malloc as it is; your
 own glibc settings (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, or glibc.malloc.* in
 GLIBC_TUNABLES) are left alone too.
 """

@@ -1,5 +1,6 @@
-"""`import metanumpy` keeps freed memory for reuse (allocator.py): big arrays allocated again and
-again are faulted in once, not every time. Linux with glibc only (elsewhere it does nothing)."""
+"""The fast path's allocator setting (metanumpy/fast/allocator.py) keeps freed memory for reuse:
+big arrays allocated again and again are faulted in once, not every time. Linux with glibc only
+(elsewhere it does nothing). `import metanumpy` alone leaves malloc as it is."""
 
 import json
 import os
@@ -8,14 +9,17 @@ import sys
 
 import pytest
 
-from metanumpy import allocator
+from metanumpy.fast import allocator
 
 REPEAT = """
-import json, resource
+import json, resource, sys
 import metanumpy, numpy as np
 def faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-applied = metanumpy.allocator.keep_freed_memory()  # again: True when the settings are taken
+applied = None
+if sys.argv[1] == "keep":
+    from metanumpy.fast import allocator
+    applied = allocator.keep_freed_memory()  # True when the settings are taken
 n = 3 * 2**20 // 8  # two arrays of 3 MB at a time, like the temporaries of a training step
 before = faults()
 for _ in range(10):
@@ -28,9 +32,9 @@ MALLOC_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TU
                    "METANUMPY_KEEP_FREED_MEMORY", "LD_PRELOAD")
 
 
-def run_repeat(**env):
+def run_repeat(how, **env):
     clean = {k: v for k, v in os.environ.items() if k not in MALLOC_SETTINGS}
-    done = subprocess.run([sys.executable, "-c", REPEAT], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", REPEAT, how], capture_output=True, text=True,
                           env={**clean, **env}, check=True)
     return json.loads(done.stdout)
 
@@ -44,13 +48,15 @@ def glibc():
 
 @pytest.mark.skipif(not glibc(), reason="malloc thresholds are a glibc setting")
 def test_repeated_big_arrays_are_faulted_in_once():
-    kept = run_repeat()
+    kept = run_repeat("keep")
     assert kept["applied"]  # every glibc takes 32 MiB, the fallback
-    default = run_repeat(METANUMPY_KEEP_FREED_MEMORY="0")
-    assert default["applied"] is False
+    declined = run_repeat("keep", METANUMPY_KEEP_FREED_MEMORY="0")
+    assert declined["applied"] is False
+    import_only = run_repeat("import")  # importing metanumpy changes nothing
     pages = 3 * 2**20 // 4096  # one array's pages: 768
     assert kept["faults"] < 3 * pages  # the first two arrays' memory is reused ...
-    assert kept["faults"] * 4 < default["faults"]  # ... where by default it is faulted in again
+    for default in (declined, import_only):  # ... where by default it is faulted in again
+        assert kept["faults"] * 4 < default["faults"]
 
 
 def test_the_setting_can_be_declined(monkeypatch):

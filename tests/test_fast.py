@@ -1,5 +1,6 @@
-"""The speed-ups of the engine, each checked to be exact: fused ops, transposed matmuls,
-row-sparse embedding gradients, and the in-place Adam.
+"""The fast path (metanumpy/fast), each piece checked against the reference code it replaces:
+fused ops, row-sparse embedding gradients, the embedding bag, the in-place Adam; and transposed
+matmuls (part of the reference engine).
 
 * Every new primitive passes `gradcheck` and `gradgradcheck` (float64, several seeds):
   the fused losses, the embedding bag, the row take/scatter pair, add_n, and matmul with
@@ -17,10 +18,28 @@ import pytest
 import metanumpy as mn
 from metanumpy import backend as B
 from metanumpy.autograd import functional as F
-from metanumpy.autograd import fused, ops
+from metanumpy import fast
+from metanumpy.autograd import ops
+from metanumpy.fast import bags, fused
+from metanumpy.fast import replacements as R
+from metanumpy.fast.rowsparse import RowSparse, add_all, patch_rows
 from metanumpy.nn import Parameter
-from metanumpy.optim import Adam, SGD, sgd_step
-from metanumpy.rowsparse import RowSparse, add_all, patch_rows
+from metanumpy.optim import SGD, Adam
+
+pytestmark = pytest.mark.usefixtures("fast_path")
+
+
+@pytest.fixture
+def fast_path():
+    """Every test here runs with the fast path on, and leaves it off."""
+    with fast.enabled():
+        yield
+
+
+def sgd_step(params, grads, lr):  # the optim module's name, looked up while the switch is on
+    from metanumpy import optim
+
+    return optim.sgd_step(params, grads, lr)
 
 SEEDS = [0, 1, 2]
 LABELS = np.array([2, 0, 3, 3, 1])
@@ -45,13 +64,13 @@ PRIMITIVES = {
     "cross_entropy": (lambda x: mn.cross_entropy(x, LABELS), [(5, 4)]),
     "cross_entropy-scaled": (lambda x: mn.cross_entropy(x * x, LABELS) * 3.0, [(5, 4)]),
     "nll": (lambda x: mn.nll(mn.log_softmax(x * x), LABELS), [(5, 4)]),
-    "embedding_bag": (lambda t: F.embedding_bag(t, IDS, WEIGHTS), [(6, 3)]),
-    "embedding_bag-nonlinear": (lambda t: mn.tanh(F.embedding_bag(t * t, IDS, WEIGHTS)), [(6, 3)]),
-    "embedding_mean": (lambda t: mn.tanh(F.embedding_mean(t, IDS, WEIGHTS != 0)), [(6, 3)]),
+    "embedding_bag": (lambda t: bags.embedding_bag(t, IDS, WEIGHTS), [(6, 3)]),
+    "embedding_bag-nonlinear": (lambda t: mn.tanh(bags.embedding_bag(t * t, IDS, WEIGHTS)), [(6, 3)]),
+    "embedding_mean": (lambda t: mn.tanh(bags.embedding_mean(t, IDS, WEIGHTS != 0)), [(6, 3)]),
     "take-scatter-rows": (
-        lambda t: ops.scatter_rows(ops.take_distinct_rows(t, np.array([1, 3])) ** 2, np.array([0, 2]), 4),
+        lambda t: bags.scatter_rows(bags.take_distinct_rows(t, np.array([1, 3])) ** 2, np.array([0, 2]), 4),
         [(5, 2)]),
-    "class_logsumexp": (lambda x: F.class_logsumexp(x * x, LABELS, 4), [(3, 5)]),
+    "class_logsumexp": (lambda x: R.class_log_probs(x * x, LABELS, 4), [(3, 5)]),
     "l2_normalize": (lambda x: F.l2_normalize(x * x, axis=0), [(3, 4)]),
     "l2_normalize-at-zero": (lambda x: F.l2_normalize(x * 0.0), [(2, 3)]),
     "norm": (lambda x: fused.norm(x, axis=1) * x, [(3, 4)]),
@@ -81,25 +100,25 @@ def test_fused_losses_equal_their_compositions():
     log_probs = mn.log_softmax(x)
     hot = F.one_hot(LABELS, 4, x.dtype)
     composed = -(log_probs * hot).sum() * (1.0 / 5)
+    assert mn.cross_entropy is R.cross_entropy and F.nll is R.nll  # the switch is on
     for loss in (mn.cross_entropy(x, LABELS), mn.nll(log_probs, LABELS)):
         np.testing.assert_allclose(loss.numpy(), composed.numpy(), rtol=1e-6)
         (g_fused,), (g_composed,) = mn.grad(loss, x), mn.grad(composed, x)
         np.testing.assert_allclose(g_fused.numpy(), g_composed.numpy(), rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.task6_1
 def test_class_logsumexp_by_hand_and_to_second_order():
     labels = np.array([1, 1, 3, 0, 1])  # class 2 has no column
     x = np.random.default_rng(4).standard_normal((3, 5))
     with mn.default_dtype("float64"):
-        out = F.class_logsumexp(mn.tensor(x), labels, 4).numpy()
+        out = R.class_log_probs(mn.tensor(x), labels, 4).numpy()
         for k in (0, 1, 3):
             by_hand = np.log(np.exp(x[:, labels == k]).sum(axis=1))
             np.testing.assert_allclose(out[:, k], by_hand, rtol=1e-12)
         assert np.all(out[:, 2] < -1e29)  # the log of an empty sum, kept finite
 
         def used_classes(t):  # the empty class's -1e30 would swamp finite differences
-            return F.class_logsumexp(t * t, labels, 4)[:, [0, 1, 3]]
+            return R.class_log_probs(t * t, labels, 4)[:, [0, 1, 3]]
 
         xs = inputs(4, (3, 5))
         assert mn.gradcheck(used_classes, xs)
@@ -113,15 +132,15 @@ def test_class_logsumexp_equals_its_composition_exactly():
     member = F.one_hot(LABELS, 4, x.dtype).numpy().T  # (ways, m); class 0 has one column
     offset = mn.tensor(np.where(member > 0, 0.0, -1e30))
     composed = mn.logsumexp(mn.reshape(x, (6, 1, 5)) + offset, axis=2)
-    fused_out = F.class_logsumexp(x, LABELS, 4)
+    fused_out = R.class_log_probs(x, LABELS, 4)
     np.testing.assert_array_equal(fused_out.numpy(), composed.numpy())
     weights = mn.tensor(np.random.default_rng(1).standard_normal((6, 4)))
     (g_fused,), (g_composed,) = (mn.grad((out * weights).sum(), x) for out in (fused_out, composed))
     np.testing.assert_array_equal(g_fused.numpy(), g_composed.numpy())
     with pytest.raises(ValueError, match=r"class_logsumexp: labels must lie in 0..2, got 0..3"):
-        F.class_logsumexp(x, LABELS, 3)
+        R.class_log_probs(x, LABELS, 3)
     with pytest.raises(ValueError, match=r"class_logsumexp: expected scores of shape \(n, m\)"):
-        F.class_logsumexp(x, LABELS[:4], 4)
+        R.class_log_probs(x, LABELS[:4], 4)
 
 
 def test_l2_normalize_equals_its_composition():
@@ -136,7 +155,7 @@ def test_l2_normalize_equals_its_composition():
 def test_embedding_mean_is_the_masked_mean_of_the_embeddings():
     table = inputs(3, (6, 3))[0]
     mask = (WEIGHTS != 0).astype(np.float32)
-    mean = F.embedding_mean(table, IDS, mask)
+    mean = bags.embedding_mean(table, IDS, mask)
     composed = mn.masked_mean(mn.embedding(table, IDS), mask)
     np.testing.assert_allclose(mean.numpy(), composed.numpy(), rtol=1e-6, atol=1e-7)
     np.testing.assert_array_equal(mean.numpy()[2], 0.0)  # the empty text: zeros, not NaN
@@ -153,7 +172,7 @@ def test_a_large_bag_gives_the_same_gradient_as_its_composition():
     mask = (rng.random((40, 50)) > 0.2).astype(np.float32)
     g = rng.standard_normal((40, 4))
     grads = []
-    for pooled in (F.embedding_mean(table, ids, mask), mn.masked_mean(mn.embedding(table, ids), mask)):
+    for pooled in (bags.embedding_mean(table, ids, mask), mn.masked_mean(mn.embedding(table, ids), mask)):
         grads.append(mn.grad(pooled, table, grad_outputs=g)[0].numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5, atol=1e-6)
 
@@ -205,7 +224,7 @@ def test_other_backends_get_the_same_gradient_dense():
     for name in ("numpy", "strict"):
         with B.use_backend(name):
             table = mn.tensor(np.arange(80000.0).reshape(5000, 16) / 1e4, requires_grad=True)
-            (g,) = mn.grad((F.embedding_mean(table, ids, np.ones((2, 3))) ** 2).sum(), table)
+            (g,) = mn.grad((bags.embedding_mean(table, ids, np.ones((2, 3))) ** 2).sum(), table)
             grads[name] = g
     assert isinstance(grads["numpy"].data, RowSparse)
     assert not isinstance(grads["strict"].data, RowSparse)
@@ -340,7 +359,7 @@ def test_second_order_maml_gradient_is_the_same_with_row_sparse_steps():
             table, head = mn.tensor(table0, requires_grad=True), mn.tensor(head0, requires_grad=True)
 
             def loss(params, ids, mask, labels):
-                return mn.cross_entropy(F.embedding_mean(params["t"], ids, mask) @ params["h"], labels)
+                return mn.cross_entropy(bags.embedding_mean(params["t"], ids, mask) @ params["h"], labels)
 
             fast = {"t": table, "h": head}
             for _ in range(2):
@@ -376,20 +395,20 @@ def test_gradients_with_respect_to_intermediate_tensors_ignore_their_history():
 
 def test_distinct_rows_lists_the_used_rows_and_where_each_id_sits():
     ids = np.array([[5, 2, 5], [0, 9, 2]])
-    rows, where = ops.distinct_rows(ids, 10)
+    rows, where = bags.distinct_rows(ids, 10)
     np.testing.assert_array_equal(rows, [0, 2, 5, 9])
     np.testing.assert_array_equal(rows[where], ids)
 
 
 def test_recent_bags_are_reused_only_for_the_same_batch():
-    recent = fused.RecentBags(size=2)
+    recent = bags.RecentBags(size=2)
     ids, weights = np.array([[1, 5, 5], [2, 0, 0]]), np.full((2, 3), 0.5)
-    rows, bags = recent.get(ids, weights, 10)
+    rows, plan = recent.get(ids, weights, 10)
     assert list(rows) == [0, 1, 2, 5]
-    assert recent.get(ids.copy(), weights.copy(), 10)[1] is bags  # same contents: reused
+    assert recent.get(ids.copy(), weights.copy(), 10)[1] is plan  # same contents: reused
     ids[0, 0] = 7  # changed in place: worked out again
     rows, changed = recent.get(ids, weights, 10)
-    assert changed is not bags and list(rows) == [0, 2, 5, 7]
+    assert changed is not plan and list(rows) == [0, 2, 5, 7]
     assert recent.get(ids, weights * 2, 10)[1] is not changed  # other weights
     assert recent.get(ids, weights, 20)[1] is not changed  # another table size
     assert recent.get(ids, weights, 10)[1] is not changed  # only the last two are kept
