@@ -134,7 +134,14 @@ def algo_options(args):
              "reptile": ["inner_lr", "inner_steps", "eval_inner_steps", "outer_lr",
                          "inner_optimizer"],
              "matching": ["outer_lr", "temperature"], "protonet": ["outer_lr", "distance"]}
-    return {n: getattr(args, n) for n in names[args.algo] if getattr(args, n) not in (None, False)}
+    given = {n for ns in names.values() for n in ns if getattr(args, n) not in (None, False)}
+    ignored = sorted(given - set(names[args.algo]))
+    if ignored:  # a flag that would silently change nothing
+        flag = "--" + ignored[0].replace("_", "-")
+        users = [a for a, ns in names.items() if ignored[0] in ns]
+        raise ValueError(f"{flag} does not apply to --algo {args.algo} (only to "
+                         f"{', '.join(users)})")
+    return {n: getattr(args, n) for n in names[args.algo] if n in given}
 
 
 def load_init(learner, vocab, path):

@@ -89,7 +89,7 @@ class Trainer:
         """Continue from `out_dir/checkpoint.npz` if it exists (or, when that one is damaged
         or missing, from the previous one). Returns True if it did."""
         latest = self.path("checkpoint.npz") if self.out_dir else None
-        if not latest or not (os.path.exists(latest) or os.path.exists(checkpoint.previous(latest))):
+        if not latest or not any(map(os.path.exists, (latest, checkpoint.previous(latest)))):
             return False
         state, used = self._load_checkpoint(latest)
         self.learner.load_state_dict(state["learner"])
