@@ -93,8 +93,11 @@ def data_location(record, out_dir):
 
 
 def _short(value):
+    """A value as a diff line shows it (hashes cut to 12 hex digits)."""
     if isinstance(value, dict) and "sha256" in value:  # an --init record
         return f"{value['path']} (sha256 {value['sha256'][:12]})"
+    if isinstance(value, str) and value.startswith("sha256 "):
+        return value[:len("sha256 ") + 12]
     return "none" if value is None else str(value)
 
 
@@ -104,7 +107,7 @@ def _comparable(record):
     flat = dict(record.get("settings", {}))
     if record.get("data"):  # real data: its content matters, not where it lies now
         del flat["tasks"]
-        flat["data content"] = f"sha256 {record['data']['sha256'][:12]}"
+        flat["data content"] = f"sha256 {record['data']['sha256']}"
     flat["algo"] = record.get("algo")
     flat.update({name: value for name, value in record.get("training", {}).items()
                  if name not in FREE_TO_CHANGE})
