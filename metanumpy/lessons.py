@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .assignments.guard import check_lesson
 from .notebook import in_notebook, show_image
 from .threads import one_blas_thread
 
@@ -47,8 +48,11 @@ def lesson_args(name, doc=None, argv=None, seed=0, fast=False, out=None):
     script's flags override them; a notebook takes them as they are (the kernel's own flags
     are not ours), unless the lesson was started with `%run NN_name.py --fast`. out=None
     means `out/NAME/` next to the notebook (the kernel's folder), or `lessons/out/NAME/` for
-    a script.
+    a script. In a student copy, a lesson that imported another copy's metanumpy stops with
+    what to do, and a task still to write is named instead of shown as a traceback
+    (assignments/guard.py).
     """
+    check_lesson()
     in_kernel = in_notebook()
     if out is None:
         out = (Path.cwd() if in_kernel else LESSONS_DIR) / "out" / name

@@ -12,6 +12,9 @@ Ask for the `backend` fixture to run a test once per backend; inside it the back
   tensor data fails here on a laptop, before any GPU sees it;
 * "cupy": only with CuPy installed and a CUDA device; elsewhere it is reported as skipped, with
   the reason. The cupy case carries the `gpu` marker: `python -m pytest -m gpu` runs just those.
+
+If Python imported another copy's metanumpy (an installed reference, say) the tests stop at once
+with what to do: they would not test this copy's code.
 """
 
 import os
@@ -21,10 +24,18 @@ import os
 # only, before NumPy loads; your own OMP_NUM_THREADS wins.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
 
 from metanumpy import backend as B  # noqa: E402
 from metanumpy import fast  # noqa: E402
+from metanumpy.assignments.guard import WrongPackage, require_own_package  # noqa: E402
+
+try:  # in a student copy, the tests must test the copy's own code, not an installed reference
+    require_own_package(Path(__file__).resolve().parents[1])
+except WrongPackage as error:
+    pytest.exit(f"error: {error}", returncode=4)
 
 
 @pytest.fixture(autouse=True)

@@ -1,15 +1,22 @@
 """Release and grading on small synthetic repositories built in tmp_path."""
 
 import json
+import os
+import re
 import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from metanumpy.assignments import (check, grade, list_tasks, load_points, main, release,
-                                   run_pytest)
+from metanumpy.assignments import (check, check_mutants, grade, list_tasks, load_points, main,
+                                   release, run_pytest)
+from metanumpy.assignments.guard import (WrongPackage, require_own_package,
+                                         unfinished_task_message)
+
+REPO = Path(__file__).resolve().parents[1]
 
 CORE = '''\
 """Two small functions for the assignment tests."""
@@ -283,13 +290,13 @@ def test_grading_the_reference_scores_full_marks_and_writes_reports(tmp_path):
     (tmp_path / "points.json").write_text(json.dumps({"task1_1": 2, "task1_2": 3}))
     grades = grade(src, points=tmp_path / "points.json", out_dir=tmp_path / "grades")
     assert [(r.task, r.passed, r.total, r.score, r.status) for r in grades.tasks] == [
-        ("task1_1", 3, 3, 2.0, "ok"), ("task1_2", 1, 1, 3.0, "ok")]
+        ("task1_1", 3, 3, 2.0, "passed"), ("task1_2", 1, 1, 3.0, "passed")]
     assert (grades.score, grades.max_score) == (5.0, 5.0)
     saved = json.loads((tmp_path / "grades" / "grades.json").read_text())
-    assert saved["score"] == 5.0 and saved["tasks"][1]["status"] == "ok"
+    assert saved["score"] == 5.0 and saved["tasks"][1]["status"] == "passed"
     csv_lines = (tmp_path / "grades" / "grades.csv").read_text().splitlines()
     assert csv_lines[0] == "task,passed,total,points,score,status,detail"
-    assert csv_lines[1] == "task1_1,3,3,2.0,2.0,ok,"
+    assert csv_lines[1] == "task1_1,3,3,2.0,2.0,passed,"
 
 
 def test_a_copy_with_one_task_unsolved_loses_exactly_its_points(tmp_path):
@@ -299,7 +306,7 @@ def test_a_copy_with_one_task_unsolved_loses_exactly_its_points(tmp_path):
         'raise NotImplementedError("Task 1.1: multiply by two")', "return x + x"))
     grades = grade(tmp_path / "student", points={"task1_1": 2, "task1_2": 3})
     assert [(r.task, r.passed, r.total, r.score, r.status) for r in grades.tasks] == [
-        ("task1_1", 2, 2, 2.0, "ok"), ("task1_2", 0, 1, 0.0, "failed")]
+        ("task1_1", 2, 2, 2.0, "passed"), ("task1_2", 0, 1, 0.0, "not attempted")]
     assert grades.tasks[1].detail == "NotImplementedError: Task 1.2"
     assert "task1_2" in grades.table() and "2.00/5.00" in grades.table()
     assert (tmp_path / "student" / "grades.csv").exists()
@@ -314,7 +321,8 @@ def test_a_hanging_or_crashing_task_does_not_stop_the_others(tmp_path):
     grades = grade(src, timeout=2)  # task2_1 is not in setup.cfg: found from its marker
     assert time.perf_counter() - start < 15
     assert [(r.task, r.passed, r.score, r.status) for r in grades.tasks] == [
-        ("task1_1", 0, 0.0, "timeout"), ("task1_2", 1, 1.0, "ok"), ("task2_1", 0, 0.0, "error")]
+        ("task1_1", 0, 0.0, "timed out"), ("task1_2", 1, 1.0, "passed"),
+        ("task2_1", 0, 0.0, "broken")]
     assert "exited with code 3" in grades.tasks[2].detail
 
 
@@ -333,10 +341,173 @@ def test_points_files(tmp_path):
 
 def test_help_explains_every_flag_with_its_default(capsys):
     for command, flags in [("release", ["--src", "--force", "--only"]),
-                           ("grade", ["--points", "--timeout", "--out"]),
-                           ("check", ["--src", "--tasks", "--deps", "--jobs", "--timeout"])]:
+                           ("grade", ["--points", "--timeout", "--out", "--only",
+                                      "--reference"]),
+                           ("check", ["--src", "--tasks", "--deps", "--mutants", "--jobs",
+                                      "--timeout"])]:
         with pytest.raises(SystemExit):
             main([command, "--help"])
         text = capsys.readouterr().out
         assert all(flag in text for flag in flags)
         assert text.count("(default:") == len(flags)
+
+
+# --- exit codes, statuses, the broken-file report, the environment, mutants
+
+
+def run_cli(*args, cwd=None):
+    """`python -m metanumpy assignments ARGS` as a teacher's script runs it."""
+    return subprocess.run([sys.executable, "-m", "metanumpy", "assignments", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+def test_every_error_exits_non_zero_with_one_line(tmp_path):
+    src = make_repo(tmp_path / "src")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("x")
+    (tmp_path / "bad.json").write_text('{"task1_1": "two"}')
+    (tmp_path / "broken.json").write_text('{"task1_1": ')
+    (tmp_path / "extra.json").write_text('{"task1_1": 1, "task1_2": 1, "task9_9": 1}')
+    cases = [(("grade", tmp_path / "no" / "such"), "is not a folder"),
+             (("release", tmp_path / "full", "--src", src), "is not empty"),
+             (("release", tmp_path / "out", "--src", src, "--only", "task9_9"),
+              "no solution region for task9_9"),
+             (("grade", src, "--points", tmp_path / "bad.json"), "give a number >= 0"),
+             (("grade", src, "--points", tmp_path / "broken.json"),
+              "broken.json: not a valid JSON file: Expecting value: line 1 column 13"),
+             (("grade", src, "--points", tmp_path / "missing.json"),
+              "missing.json: no such points file"),
+             (("check", "--src", src, "--tasks", "task9_9"), "no solution region for task9_9"),
+             (("grade", src, "--only", "task9_9"), "no tests are marked task9_9"),
+             (("grade", src, "--points", tmp_path / "extra.json"),
+              "points: no tests are marked task9_9")]
+    for args, words in cases:
+        done = run_cli(*args)
+        assert done.returncode == 1, (args, done.stdout, done.stderr)
+        assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_grades_say_passed_failed_not_attempted_and_name_the_broken_file(tmp_path):
+    src = make_repo(tmp_path / "src")
+    (src / "toypkg" / "other.py").write_text("def triple(x):\n    return 3 * x\n")
+    (src / "tests" / "test_other.py").write_text(
+        "import pytest\nfrom toypkg.other import triple\n\n\n@pytest.mark.task2_1\n"
+        "def test_triple():\n    assert triple(2) == 6\n")
+    student = tmp_path / "student"
+    release(src, student)
+    core = student / "toypkg" / "core.py"
+    core.write_text(core.read_text().replace(
+        'raise NotImplementedError("Task 1.1: multiply by two")', "return x + 1"))
+    grades = grade(student)
+    assert [(r.task, r.passed, r.total, r.status) for r in grades.tasks] == [
+        ("task1_1", 1, 2, "failed"), ("task1_2", 0, 1, "not attempted"),
+        ("task2_1", 1, 1, "passed")]
+    assert grades.tasks[0].detail.startswith("assert 4 == 6")
+    core.write_text(core.read_text().replace("return x + 1", "return x +"))  # a syntax error
+    grades = grade(student)
+    assert [(r.task, r.score, r.status) for r in grades.tasks] == [
+        ("task1_1", 0.0, "broken"), ("task1_2", 0.0, "broken"), ("task2_1", 1.0, "passed")]
+    detail = grades.tasks[0].detail
+    assert detail.startswith("toypkg/core.py:6: SyntaxError: invalid syntax"), detail
+    assert "tests/test_core.py" in detail and detail in grades.table()
+    saved = json.loads((student / "grades.json").read_text())
+    assert saved["tasks"][1]["status"] == "broken" and saved["tasks"][1]["detail"] == detail
+
+
+def test_grading_scrubs_the_environment_and_leaves_no_reference_tests_behind(tmp_path,
+                                                                           monkeypatch):
+    src = make_repo(tmp_path / "src")
+    (src / "tests" / "test_env.py").write_text(
+        "import os\nimport pytest\n\n\n@pytest.mark.task3_1\ndef test_environment():\n"
+        "    assert 'GRADER_SECRET_TOKEN' not in os.environ\n"
+        "    assert 'PYTHONSTARTUP' not in os.environ\n"
+        f"    assert os.path.expanduser('~') != {str(Path.home())!r}\n"
+        "    assert os.listdir(os.path.expanduser('~')) == []\n")
+    student = tmp_path / "student"
+    release(src, student)
+    for name in ["test_env.py", "test_core.py"]:
+        (student / "tests" / name).unlink()
+    before = tree(student)
+    monkeypatch.setenv("GRADER_SECRET_TOKEN", "hunter2")
+    monkeypatch.setenv("PYTHONSTARTUP", str(tmp_path / "nothing.py"))
+    grades = grade(student, reference=src, out_dir=tmp_path / "grades")
+    assert [(r.task, r.passed, r.total, r.status) for r in grades.tasks] == [  # hidden test too
+        ("task1_1", 1, 3, "failed"), ("task1_2", 0, 1, "not attempted"), ("task3_1", 1, 1, "passed")]
+    assert tree(student) == before  # the reference tests were graded in a temporary copy
+    with pytest.raises(ValueError, match="has no tests/ folder"):
+        grade(student, reference=tmp_path / "grades")
+
+
+def test_grading_refuses_a_package_imported_from_outside_the_copy(tmp_path):
+    src = make_repo(tmp_path / "src")
+    elsewhere = make_repo(tmp_path / "elsewhere")
+    (src / "tests" / "conftest.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(elsewhere)!r})\n")
+    grades = grade(src)
+    assert {r.status for r in grades.tasks} == {"broken"}
+    assert "toypkg came from" in grades.tasks[0].detail
+    assert str(elsewhere) in grades.tasks[0].detail
+
+
+MUTANTS = '''\
+### TEACHER ONLY
+from metanumpy.assignments import Mutant
+
+MUTANTS = [
+    Mutant("task1_1", "toypkg/core.py", "return 2 * x", "return x + 2", "adds two"),
+    Mutant("task1_2", "toypkg/core.py", "result = x * x", "result = x * 2", "doubles"),
+    Mutant("task1_2", "toypkg/core.py", "result = x * x", "result = abs(x) * x", "abs"),
+]
+'''
+
+
+def test_mutants_are_killed_or_reported_and_never_released(tmp_path, capsys):
+    src = make_repo(tmp_path / "src")
+    (src / "tests" / "mutants.py").write_text(MUTANTS)
+    assert main(["check", "--src", str(src), "--mutants", "--jobs", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "killed    task1_1  adds two  <- test_double: assert 5 == 6" in out
+    assert "survived  task1_2  abs  (all 1 tests passed)" in out
+    assert ("task1_1          1       1\ntask1_2          2       1\n2 of 3 mutants killed"
+            in out)
+    assert out.index("killed    task1_1") < out.index("task       mutants")  # progress first
+    release(src, tmp_path / "student")
+    assert not (tmp_path / "student" / "tests" / "mutants.py").exists()
+    assert [task.id for task in list_tasks(src)] == ["task1_1", "task1_2"]
+
+
+@pytest.mark.parametrize("find, replace, words", [
+    ("return 3 * x", "x", "occurs 0 times in the task1_1 regions of toypkg/core.py"),
+    ("r", "x", "occurs 2 times in the task1_1 regions of toypkg/core.py"),
+    ("* x", "* (x", "task1_1 'adds two': toypkg/core.py: cannot read this Python file")])
+def test_a_mutant_that_does_not_apply_exactly_once_is_refused(tmp_path, find, replace, words):
+    src = make_repo(tmp_path / "src")
+    (src / "tests" / "mutants.py").write_text(MUTANTS.replace(
+        '"return 2 * x", "return x + 2"', f"{find!r}, {replace!r}"))
+    with pytest.raises(ValueError, match=re.escape(words)):
+        check_mutants(src)
+
+
+def test_check_prints_a_line_per_task_as_it_finishes(tmp_path, capsys):
+    src = make_repo(tmp_path / "src")
+    assert main(["check", "--src", str(src), "--jobs", "1"]) == 1  # task1_1 has a test to fix
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == ["task1_1      1/2   passes  still passes without the region: "
+                       "tests.test_core::test_imports_the_copy_under_test",
+                       "task1_2      1/1   ok"]
+    assert out[-1] == "1 of 2 tasks ok, 1 to fix"
+
+
+def test_the_guard_names_the_copy_the_package_and_what_to_do(tmp_path):
+    (tmp_path / "metanumpy").mkdir()
+    (tmp_path / "metanumpy" / "__init__.py").write_text("")
+    with pytest.raises(WrongPackage, match=r"imported metanumpy from .*run `pip install -e \.`"):
+        require_own_package(tmp_path)
+    require_own_package(REPO)  # this repository's tests import this repository's package
+    require_own_package(tmp_path / "metanumpy")  # no package inside: nothing to check
+    error = NotImplementedError("Task 4.3: the query pass")
+    assert unfinished_task_message(error).startswith(
+        "error: this lesson needs Task 4.3, which is not written yet: the query pass. Write it, "
+        "check it with `python -m pytest -m task4_3`")
+    assert unfinished_task_message(NotImplementedError("something else")) is None

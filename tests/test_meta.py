@@ -49,13 +49,80 @@ def float64():
         yield
 
 
+def adapt_by_hand(model, episode, lr, steps, theta):
+    """phi (host arrays) after `steps` SGD steps on the support set from theta (host arrays),
+    written here without MAML or adapt: the independent answer for task 4.3."""
+    phi = dict(theta)
+    for _ in range(steps):
+        params = {n: mn.tensor(v, requires_grad=True) for n, v in phi.items()}
+        support = cross_entropy(model(episode.support_ids, episode.support_mask, params=params),
+                                episode.support_labels)
+        grads = mn.grad(support, list(params.values()))
+        phi = {n: v - lr * g.numpy() for (n, v), g in zip(phi.items(), grads)}
+    return phi
+
+
+def query_loss_by_hand(model, episode, weights):
+    """L_query at `weights` ({name: Tensor or host array})."""
+    params = {n: mn.tensor(v) if isinstance(v, np.ndarray) else v for n, v in weights.items()}
+    return cross_entropy(model(episode.query_ids, episode.query_mask, params=params),
+                         episode.query_labels)
+
+
+def along(grads, v):
+    """<grads, v>: a gradient (list of host arrays, in v's order) along the direction v."""
+    return sum(float((g * d).sum()) for g, d in zip(grads, v.values()))
+
+
 @pytest.mark.task4_3
 @pytest.mark.parametrize("steps", [1, 3])
-def test_maml_meta_gradient_matches_finite_differences(float64, steps):
+def test_maml_meta_gradient_is_the_gradient_of_the_loss_after_adaptation(float64, steps):
+    """The meta-gradient of episode_loss equals finite differences of theta -> L_query(phi),
+    with phi computed by hand: an answer independent of the code under test."""
     learner = MAML(small_classifier(), inner_lr=0.7, inner_steps=steps)
-    episode = toy_episode()
-    params = list(learner.model.parameters())
-    assert mn.gradcheck(lambda *ps: learner.episode_loss(episode)[0], params)
+    model, episode = learner.model, toy_episode()
+    theta = {n: p.numpy().copy() for n, p in model.named_parameters()}
+
+    def by_hand(weights):
+        return query_loss_by_hand(model, episode, adapt_by_hand(model, episode, 0.7, steps,
+                                                                weights)).item()
+
+    loss = learner.episode_loss(episode)[0]
+    forgetful = "the query loss must use the adapted weights: call the model with params=fast"
+    assert loss.item() == pytest.approx(by_hand(theta), rel=1e-9), (
+        f"{forgetful} (the fast weights after the inner loop), not with theta")
+    meta = [g.numpy() for g in mn.grad(loss, list(model.parameters()))]
+    phi = {n: mn.tensor(v, requires_grad=True)
+           for n, v in adapt_by_hand(model, episode, 0.7, steps, theta).items()}
+    first_order = [g.numpy() for g in mn.grad(query_loss_by_hand(model, episode, phi),
+                                              list(phi.values()))]
+    at_theta = [g.numpy() for g in mn.grad(query_loss_by_hand(model, episode, dict(
+        model.named_parameters())), list(model.parameters()))]
+    rng = np.random.default_rng(steps)
+    for _ in range(2):  # the derivative along random directions v, by central differences
+        v = {n: rng.standard_normal(value.shape) for n, value in theta.items()}
+        eps = 1e-6
+        expected = (by_hand({n: theta[n] + eps * v[n] for n in theta})
+                    - by_hand({n: theta[n] - eps * v[n] for n in theta})) / (2 * eps)
+        got = along(meta, v)
+        if abs(got - expected) <= 1e-6 * max(1.0, abs(expected)):
+            continue
+        if abs(got - along(at_theta, v)) < 1e-9:
+            raise AssertionError(f"{forgetful} (your meta-gradient is the gradient at theta)")
+        if abs(got - along(first_order, v)) < 1e-9:
+            raise AssertionError("your meta-gradient equals the first-order one: the inner "
+                                 "gradients must stay in the graph (adapt with create_graph="
+                                 "True unless first_order)")
+        raise AssertionError(f"meta-gradient along a random direction: finite differences give "
+                             f"{expected:.8g}, yours gives {got:.8g}")
+
+
+def query_loss_at_fast_weights(learner, episode):
+    """What episode_loss computes, written here so that task 4.4's tests need no task 4.3."""
+    fast = learner.fast_weights(episode, learner.inner_steps,
+                                create_graph=not learner.first_order)
+    return cross_entropy(learner.model(episode.query_ids, episode.query_mask, params=fast),
+                         episode.query_labels)
 
 
 @pytest.mark.task4_4
@@ -64,7 +131,7 @@ def test_first_order_maml_is_the_query_gradient_at_the_adapted_weights(float64):
     learner = MAML(small_classifier(), inner_lr=0.7, inner_steps=1, first_order=True)
     names = [n for n, _ in learner.model.named_parameters()]
     params = list(learner.model.parameters())
-    meta_grads = mn.grad(learner.episode_loss(episode)[0], params)
+    meta_grads = mn.grad(query_loss_at_fast_weights(learner, episode), params)
 
     # by hand: phi = theta - a * grad L_s(theta) (a constant), then grad L_q at phi
     support = cross_entropy(learner.model(episode.support_ids, episode.support_mask),
@@ -84,8 +151,9 @@ def test_second_order_differs_from_first_order(float64):
     episode = toy_episode(seed=2)
     full = MAML(small_classifier(), inner_lr=0.7, inner_steps=2)
     first = MAML(small_classifier(), inner_lr=0.7, inner_steps=2, first_order=True)
-    g_full = mn.grad(full.episode_loss(episode)[0], list(full.model.parameters()))
-    g_first = mn.grad(first.episode_loss(episode)[0], list(first.model.parameters()))
+    g_full = mn.grad(query_loss_at_fast_weights(full, episode), list(full.model.parameters()))
+    g_first = mn.grad(query_loss_at_fast_weights(first, episode),
+                      list(first.model.parameters()))
     gap = max(np.abs(a.numpy() - b.numpy()).max() for a, b in zip(g_full, g_first))
     assert gap > 1e-4  # the Hessian term is really there
 
@@ -110,7 +178,8 @@ def test_ignoring_the_fast_weights_is_caught(float64):
     gap = max(np.abs(a.numpy() - b.numpy()).max() for a, b in zip(g_right, g_wrong))
     # the right one equals finite differences of the post-adaptation loss (tested above),
     # so the forgetful one does not: MAML has silently become ordinary joint training
-    assert gap > 1e-4, "the forgetful query pass should change the meta-gradient"
+    assert gap > 1e-4, ("the query loss must use the adapted weights: call the model with "
+                        "params=fast (your meta-gradient equals that of a query pass with theta)")
 
 
 def test_maml_meta_sgd_and_anil_options_train(float64):

@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 LESSON_FILES = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.py"))
 SEED = 1  # not the lessons' default, so a notebook that ignored its settings cell would show
 WALL_CLOCK = "seconds"  # a key with this differs between any two runs: not compared
-MEMORY = ("memory", "maml_over_fomaml")  # peak memory (tracemalloc) in a kernel also counts
-# the kernel's own threads, a few KiB of some MiB: compared within 1%
+# peak memory (tracemalloc) and its ratios: in a kernel it also counts the kernel's own threads,
+# a few KiB of some MiB, so these are compared within 1%
+MEMORY = ("memory", "maml_over_fomaml", "fomaml_over_fast")
 
 
 def need_the_extra():

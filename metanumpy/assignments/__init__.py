@@ -9,18 +9,25 @@ from students between `### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS`), then
     release(".", "../student")               # student copy + ASSIGNMENT.md
     grade("../student", points="points.json").table()
     check(".").table()                       # each task's tests fail without its solution
+    check_mutants(".").table()               # each known wrong solution fails its task's tests
 
 Files: `regions.py` (one source file -> its student version), `student_copy.py` (the whole
-repository), `grading.py` (run each task's pytest marker, score it), `check.py` (the teacher's
-test of the reference: each task's tests fail without its region), `cli.py` (command line).
+repository), `pytest_run.py` (pytest on a copy, in a subprocess with a scrubbed environment),
+`grading.py` (run each task's pytest marker, score it), `check.py` (the teacher's test of the
+reference: each task's tests fail without its region), `mutants.py` (known wrong solutions
+each task's tests must catch), `guard.py` (a student copy runs its own package, and says which
+task a lesson still needs), `cli.py` (command line).
 """
 
 from .check import CheckReport, TaskCheck, check
 from .cli import main
-from .grading import Grades, TaskGrade, discover_tasks, grade, load_points, run_pytest
+from .grading import Grades, TaskGrade, discover_tasks, grade, load_points
+from .mutants import Mutant, MutantReport, check_mutants, load_mutants
+from .pytest_run import run_pytest
 from .regions import Task, student_version
 from .student_copy import list_tasks, release, repository_files
 
-__all__ = ["CheckReport", "Grades", "Task", "TaskCheck", "TaskGrade", "check",
-           "discover_tasks", "grade", "list_tasks", "load_points", "main", "release",
-           "repository_files", "run_pytest", "student_version"]
+__all__ = ["CheckReport", "Grades", "Mutant", "MutantReport", "Task", "TaskCheck", "TaskGrade",
+           "check", "check_mutants", "discover_tasks", "grade", "list_tasks", "load_mutants",
+           "load_points", "main", "release", "repository_files", "run_pytest",
+           "student_version"]

@@ -2,6 +2,7 @@
 
     python -m metanumpy assignments check                  # every task, then a table
     python -m metanumpy assignments check --tasks task4_2,task7_1 --deps
+    python -m metanumpy assignments check --mutants        # known wrong solutions: mutants.py
 
 For every task T this writes a copy of the reference with only T stripped
 (`release(src, folder, only=[T])`) into a temporary folder of its own, and runs
@@ -16,14 +17,13 @@ whose tests fail there depend on T: a student who leaves T undone loses their po
 T must come first. Copies are checked in parallel (`jobs`), each in its own folder.
 """
 
-import os
 import re
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .grading import run_pytest
-from .regions import TASK_ID, task_order
+from .grading import one_line
+from .pytest_run import in_parallel, run_pytest
+from .regions import task_order, unimplemented_message
 from .student_copy import list_tasks, release
 
 
@@ -38,6 +38,11 @@ class TaskCheck:
     status: str        # ok, untested, passes, other (another failure), timeout, error
     detail: str = ""
     dependents: tuple = ()
+
+    def line(self):
+        """One progress line, printed as the task's check finishes."""
+        note = f"  {self.detail}" if self.detail else ""
+        return f"{self.task:<10} {self.failing:>3}/{self.tests:<3} {self.status}{note}"
 
 
 @dataclass(frozen=True)
@@ -68,11 +73,12 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def check(src_dir=".", tasks=None, jobs=None, timeout=300, deps=False):
+def check(src_dir=".", tasks=None, jobs=None, timeout=300, deps=False, progress=None):
     """Check `tasks` (default: every task marked in `src_dir`); returns a CheckReport.
 
     `jobs`: copies checked at the same time (default: the number of CPUs). `timeout`: the
-    limit in seconds for the tests of one copy.
+    limit in seconds for the tests of one copy. `progress(row)` is called as each task's
+    check finishes.
     """
     found = list(dict.fromkeys(task.id for task in list_tasks(src_dir)))
     if not found:
@@ -83,9 +89,8 @@ def check(src_dir=".", tasks=None, jobs=None, timeout=300, deps=False):
         raise ValueError(f"no solution region for {', '.join(unknown)}; the tasks marked in "
                          f"{src_dir} are {', '.join(found)}")
     selection = " or ".join(found) if deps else None
-    with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
-        rows = list(pool.map(lambda task: check_task(src_dir, task, timeout, selection),
-                             wanted))
+    rows = in_parallel(lambda task: check_task(src_dir, task, timeout, selection), wanted, jobs,
+                       progress)
     return CheckReport(rows, deps)
 
 
@@ -98,17 +103,13 @@ def check_task(src_dir, task, timeout=300, selection=None):
     if run.timed_out:
         return TaskCheck(task, 0, 0, "timeout", f"killed after {timeout:g} s")
     if run.cases is None:
-        last_line = (run.output.strip().splitlines() or ["no output"])[-1]
         return TaskCheck(task, 0, 0, "error",
-                         f"pytest exited with code {run.returncode}: {last_line}")
+                         f"pytest exited with code {run.returncode}: {run.last_line}")
+    if run.broken:  # a test file that could not be collected
+        return TaskCheck(task, 0, 0, "error", str(run.broken[0]))
     ran = [case for case in run.cases if case.outcome != "skipped"]
-    unmarked = [case for case in ran if case.outcome == "error" and not case.tasks]
-    if unmarked:  # -m deselects unmarked tests: this is a test file that could not be collected
-        broken = unmarked[0]
-        return TaskCheck(task, 0, 0, "error",
-                         f"{broken.name.lstrip(':')}: {_first_line(broken.message)}")
     own = [case for case in ran if task in case.tasks]
-    stripped = _stripped_message(task)
+    stripped = re.compile(unimplemented_message(task))
     failing = [case for case in own
                if case.outcome != "passed" and stripped.search(case.message)]
     dependents = sorted({other for case in ran if task not in case.tasks
@@ -127,10 +128,4 @@ def check_task(src_dir, task, timeout=300, selection=None):
 
 
 def _first_line(message):
-    return (message.strip().splitlines() or ["no message"])[0][:80]
-
-
-def _stripped_message(task):
-    """Matches the NotImplementedError of `task`'s regions, whatever their hints."""
-    major, minor = TASK_ID.fullmatch(task).groups()
-    return re.compile(rf"NotImplementedError: Task {major}\.{minor}(?!\d)")
+    return one_line(message, 80)

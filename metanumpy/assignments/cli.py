@@ -5,6 +5,10 @@
     python -m metanumpy assignments release ../week1 --only task1_1,task1_2
     python -m metanumpy assignments grade ../student --points points.json
     python -m metanumpy assignments check                     # each task's tests need it
+    python -m metanumpy assignments check --mutants           # and catch its known mistakes
+
+Every error (a missing folder, a non-empty release target, an unknown task, a bad points
+file) is one line on stderr and exit code 1; so is a failed check.
 """
 
 import argparse
@@ -12,6 +16,7 @@ import sys
 
 from .check import check
 from .grading import grade
+from .mutants import check_mutants
 from .regions import TASK_ID
 from .student_copy import list_tasks, release
 
@@ -70,14 +75,23 @@ def build_parser():
                               "runs longer is killed and scores 0 (default: 60)")
     grading.add_argument("--out", metavar="DIR",
                          help="folder for grades.csv and grades.json (default: STUDENT_DIR)")
+    grading.add_argument("--only", type=task_list, metavar="TASK[,TASK]",
+                         help="grade only these tasks (default: every task found)")
+    grading.add_argument("--reference", metavar="DIR",
+                         help="grade with the tests/ and setup.cfg of this reference repository "
+                              "(hidden tests included) instead of the student's; they are "
+                              "used in a temporary copy and never written into STUDENT_DIR "
+                              "(default: the student's own tests)")
     grading.set_defaults(run=_grade)
 
     checking = commands.add_parser(
         "check", help="check that each task's tests fail without its solution",
         description="For each task, release a copy with only that task stripped into a "
                     "temporary folder and run `python -m pytest -m taskA_B` there: every test "
-                    "must fail with that task's NotImplementedError. Prints a table; the exit "
-                    "code is 1 if a task fails the check.")
+                    "must fail with that task's NotImplementedError. With --mutants, run the "
+                    "known wrong solutions listed in tests/mutants.py instead: each must make "
+                    "its task's tests fail. Prints a line per task (or mutant) as it finishes, "
+                    "then a table; the exit code is 1 if a check fails.")
     checking.add_argument("--src", default=".", metavar="DIR",
                           help="the reference repository (default: the current folder)")
     checking.add_argument("--tasks", type=task_list, metavar="TASK[,TASK]",
@@ -85,6 +99,9 @@ def build_parser():
     checking.add_argument("--deps", action="store_true",
                           help="run every task's tests in each copy and list the other tasks "
                                "that fail without this one (default: off, only its own tests)")
+    checking.add_argument("--mutants", action="store_true",
+                          help="apply each mutant of tests/mutants.py in a copy and require its "
+                               "task's tests to fail; print the kill table (default: off)")
     checking.add_argument("--jobs", type=int, metavar="N",
                           help="copies checked in parallel (default: the number of CPUs)")
     checking.add_argument("--timeout", type=float, default=300.0, metavar="S",
@@ -119,14 +136,22 @@ def _release(args):
 
 def _grade(args):
     grades = grade(args.student_dir, points=args.points, timeout=args.timeout,
-                   out_dir=args.out)
+                   out_dir=args.out, reference=args.reference, only=args.only)
     print(grades.table())
     print(f"wrote grades.csv and grades.json to {args.out or args.student_dir}")
     return 0
 
 
 def _check(args):
-    report = check(args.src, tasks=args.tasks, jobs=args.jobs, timeout=args.timeout,
-                   deps=args.deps)
+    def progress(row):
+        print(row.line(), flush=True)
+
+    if args.mutants:
+        report = check_mutants(args.src, tasks=args.tasks, jobs=args.jobs, timeout=args.timeout,
+                               progress=progress)
+    else:
+        report = check(args.src, tasks=args.tasks, jobs=args.jobs, timeout=args.timeout,
+                       deps=args.deps, progress=progress)
+    print()
     print(report.table())
     return 0 if report.ok else 1

@@ -15,6 +15,9 @@ With `only={"task1_1"}` just the regions of those tasks are replaced; the others
 reference code and lose only their two marker lines (a partial release, or a full-solution
 copy with `only=()`).
 
+A Python file whose first line is the comment `### TEACHER ONLY` (the list of mutants, say) is
+left out of the student copy altogether.
+
 Markers are real comments (found with `tokenize`), so a marker written inside a string, as in
 this docstring or in a test that builds a toy repository, is left alone.
 """
@@ -28,6 +31,9 @@ from dataclasses import dataclass
 
 TASK_ID = re.compile(r"task(\d+)_(\d+)")
 """A task id: `task2_3` is "Task 2.3", the pytest marker that checks it is `task2_3` too."""
+
+TEACHER_ONLY = "### TEACHER ONLY"
+"""The first line of a file that is never released."""
 
 _BEGIN_SOLUTION = re.compile(r"### BEGIN SOLUTION(?:\s+(?P<spec>.*))?")
 _KINDS = {"SOLUTION": "solution region", "HIDDEN TESTS": "hidden tests block"}
@@ -53,6 +59,13 @@ class Task:
         """The text the student sees: "Task 2.3: hint" (or "Task 2.3" without a hint)."""
         title = "Task {}.{}".format(*self.number)
         return f"{title}: {self.hint}" if self.hint else title
+
+
+def unimplemented_message(task_id):
+    """A regular expression for the NotImplementedError of `task_id`'s regions, whatever
+    their hints: "NotImplementedError: Task 4.3" (not Task 4.31)."""
+    major, minor = TASK_ID.fullmatch(task_id).groups()
+    return rf"NotImplementedError: Task {major}\.{minor}(?!\d)"
 
 
 def task_order(task_id):
@@ -122,6 +135,28 @@ def student_version(text, path, only=None):
     student = "".join(kept)
     _check_importable(student, path, tasks)
     return StudentFile(student, tasks)
+
+
+def teacher_only(text):
+    """True for a file that starts with the line `### TEACHER ONLY` (never released)."""
+    return text.lstrip("\ufeff").startswith(TEACHER_ONLY)
+
+
+def region_bodies(text, path, task_id):
+    """[(start, end)]: the character offsets in `text` of the bodies of `task_id`'s solution
+    regions (the lines between BEGIN and END)."""
+    lines = io.StringIO(text, newline="").readlines()
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    spans, start = [], None
+    for number, marker in sorted(_markers(text, lines, path).items()):
+        if marker.begins and marker.task is not None and marker.task.id == task_id:
+            start = offsets[number]
+        elif not marker.begins and marker.kind == "SOLUTION" and start is not None:
+            spans.append((start, offsets[number - 1]))
+            start = None
+    return spans
 
 
 def _markers(text, lines, path):

@@ -4,8 +4,8 @@
 
 copies the files git tracks (or, outside a git checkout, every file but caches and build
 outputs), with every solution region replaced by `raise NotImplementedError("Task A.B: hint")`
-and every hidden tests block removed (see `regions.py`), and adds ASSIGNMENT.md, the list of
-tasks. The same source always gives the same bytes and file modes, so a release can be diffed.
+and every hidden tests block removed (see `regions.py`), leaves out the files marked
+`### TEACHER ONLY` (the mutants), and adds ASSIGNMENT.md, the list of tasks. The same source always gives the same bytes and file modes, so a release can be diffed.
 
     release("/work/main", "/tmp/one", only=["task4_2"])   # only that task is left to write
     release("/work/main", "/tmp/all", only=[])            # a full-solution copy (no markers)
@@ -18,7 +18,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from .regions import student_version
+from .regions import student_version, teacher_only
 
 SKIPPED_NAMES = (".git", "__pycache__", ".pytest_cache", "*.egg-info")
 """Folders left out of the copy when the source is not a git checkout (with lessons/out)."""
@@ -64,14 +64,15 @@ def list_tasks(src_dir):
     return [task for task, _ in _student_sources(src, repository_files(src))[1]]
 
 
-def release(src_dir, out_dir, force=False, only=None):
+def release(src_dir, out_dir, force=False, only=None, overrides=None):
     """Write the student copy of `src_dir` into `out_dir`; returns the tasks it strips, in order.
 
     `out_dir` must be empty or missing; with `force=True` it may hold a previous student copy
     (a folder with an ASSIGNMENT.md), which is deleted first. `only` lists the task ids to
     strip (default None: all); the other regions keep their reference code. Nothing is
     written if a file has a bad region (the ValueError names the file and line) or `only`
-    names a task that has no region.
+    names a task that has no region. `overrides` ({relative path: text}) replaces the text of
+    some source files (a mutant's wrong solution, for `assignments check --mutants`).
     """
     src, out = _source_folder(src_dir), Path(out_dir).resolve()
     if out == src or out in src.parents:
@@ -80,7 +81,8 @@ def release(src_dir, out_dir, force=False, only=None):
     files = repository_files(src, exclude=out)
     if only is not None:
         only = _known_tasks(only, _student_sources(src, files)[1])
-    rewritten, tasks = _student_sources(src, files, only)
+    rewritten, tasks = _student_sources(src, files, only, overrides or {})
+    files = [name for name in files if rewritten.get(name, True) is not None]
     _empty(out)
     for name in files:
         source, target = src / name, out / name
@@ -108,19 +110,23 @@ def _known_tasks(only, tasks):
     return only
 
 
-def _student_sources(src, files, only=None):
-    """({file: student text} for the files that change, [(Task, student line)] in order)."""
+def _student_sources(src, files, only=None, overrides=None):
+    """({file: student text, or None for a teacher-only file} for the files that change,
+    [(Task, student line)] in order)."""
     rewritten, tasks = {}, []
     for name in files:
         path = src / name
         if not name.endswith(".py") or path.is_symlink():
             continue
         try:
-            text = path.read_bytes().decode("utf-8")
+            text = (overrides or {}).get(name) or path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as error:
             raise ValueError(f"{name}: not UTF-8 text ({error}); cannot look for markers")
+        if teacher_only(text):
+            rewritten[name] = None
+            continue
         student = student_version(text, name, only)
-        if student.text != text:
+        if student.text != text or name in (overrides or {}):
             rewritten[name] = student.text
         tasks += student.tasks
     tasks.sort(key=lambda pair: (pair[0].number, pair[0].file, pair[0].line))
