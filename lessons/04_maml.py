@@ -284,8 +284,9 @@ report.save()
 #
 # 1. Train MAML for 1000 steps (`python -m metanumpy train --algo maml --steps 1000`). Does
 #    it overtake the pre-trained baseline of lesson 3?
-# 2. Set `inner_lr` to 0.05 and to 2.0. What happens to the learning curves, and why
-#    (think of the factor $1 - \alpha H$ of lesson 1)?
+# 2. Set `inner_lr` to 0.05 and to 2.0 (`--inner-lr 2.0 --out runs/maml-lr2`: each setting
+#    needs its own run folder). What happens to the learning curves (`curves.png` in the run
+#    folder), and why (think of the factor $1 - \alpha H$ of lesson 1)?
 # 3. Train with 1 inner step and test with 1, 3, 10. Is it better to train with the number of
 #    steps you will use at test time?
 # 4. Measure the memory of second-order MAML against the number of inner steps. Why does it

@@ -4,16 +4,30 @@ A checkpoint is one `.npz` file: every array of the state goes in as its own ent
 rest of the structure (dicts, lists, numbers, RNG states with their big integers) as one JSON
 string. Writes are atomic: the file is written next to its destination and renamed over it,
 so a crash or Ctrl-C mid-write never leaves a half-written checkpoint behind.
+`save(..., keep_previous=True)` first renames the file it replaces to `NAME.prev.npz`, so a
+checkpoint damaged later (a full disk, a bad copy) still has a predecessor to fall back to.
+A file that cannot be read raises `DamagedCheckpoint`, one line that names the file.
 """
 
 import json
 import os
+import zipfile
 
 import numpy as np
 
 from . import backend as B
 
 _META = "__structure__"
+
+
+class DamagedCheckpoint(ValueError):
+    """A checkpoint file exists but cannot be read (truncated, overwritten, not an .npz)."""
+
+
+def previous(path):
+    """Where `save(path, ..., keep_previous=True)` keeps the file it replaced."""
+    root, ext = os.path.splitext(os.fspath(path))
+    return f"{root}.prev{ext}"
 
 
 def _split(tree, path, arrays):
@@ -58,8 +72,13 @@ def atomic_write(path, write):
             os.remove(tmp)
 
 
-def save(path, state):
-    """Write a nested `state` (dicts, lists, arrays, numbers, strings) to `path` atomically."""
+def save(path, state, keep_previous=False):
+    """Write a nested `state` (dicts, lists, arrays, numbers, strings) to `path` atomically.
+
+    keep_previous: first rename an existing `path` to `previous(path)`.
+    """
+    if keep_previous and os.path.exists(path):
+        os.replace(path, previous(path))
     arrays = {}
     structure = _split(state, "", arrays)
     entries = {f"a{i}": a for i, a in enumerate(arrays.values())}
@@ -72,11 +91,19 @@ def load(path):
     """Read a state written by `save` (arrays come back as host NumPy arrays)."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"checkpoint {path} does not exist")
-    with np.load(path, allow_pickle=False) as data:
-        if _META not in data.files:
-            raise ValueError(f"{path} is not a metanumpy checkpoint (no {_META} entry)")
-        meta = json.loads(str(data[_META]))
-        arrays = {name: data[entry] for name, entry in meta["index"].items()}
+    try:
+        data = np.load(path, allow_pickle=False)
+        try:
+            files = getattr(data, "files", [])  # a bare .npy array has none
+            meta = json.loads(str(data[_META])) if _META in files else None
+            arrays = {name: data[entry] for name, entry in meta["index"].items()} if meta else {}
+        finally:
+            if files:
+                data.close()
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError) as err:
+        raise DamagedCheckpoint(f"{path} is damaged ({type(err).__name__}: {err})") from None
+    if meta is None:
+        raise ValueError(f"{path} is not a metanumpy checkpoint (no {_META} entry)")
     return _join(meta["structure"], arrays)
 
 

@@ -14,12 +14,56 @@
 """
 
 import argparse
+import math
 import os
 import sys
+import warnings
 
 from .experiment import ALGO_DEFAULTS, Experiment, Settings
 
-FORMATTER = argparse.ArgumentDefaultsHelpFormatter
+
+class FORMATTER(argparse.ArgumentDefaultsHelpFormatter):
+    """Adds "(default: X)" to a flag's help, except where there is nothing to show (None,
+    a switch that is off): such a flag's help says itself what happens when it is not given."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False):
+            return action.help
+        return super()._get_help_string(action)
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line: "PROG: error: ... (see PROG --help)"."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def at_least(minimum):
+    """An argparse type: an integer >= minimum, or a one-line error naming the bound."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
+def positive_float(text):
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
 
 
 def add_task_flags(p):
@@ -28,18 +72,27 @@ def add_task_flags(p):
                    help="built-in family (topics, sentiment, crossdomain) or a data folder/file")
     p.add_argument("--data", default=None, help="a real dataset folder (train/val/test .tsv or "
                    ".jsonl); same as --tasks DIR")
-    p.add_argument("--ways", type=int, default=d.ways, help="classes per episode (N)")
-    p.add_argument("--shots", type=int, default=d.shots, help="support examples per class (K)")
-    p.add_argument("--queries", type=int, default=d.queries, help="query examples per class")
-    p.add_argument("--seed", type=int, default=d.seed, help="seed for data, model and episodes")
-    p.add_argument("--max-len", type=int, default=d.max_len, help="tokens kept per text")
-    p.add_argument("--ngram-buckets", type=int, default=d.ngram_buckets,
+    p.add_argument("--ways", type=at_least(2), default=d.ways, help="classes per episode (N)")
+    p.add_argument("--shots", type=at_least(1), default=d.shots,
+                   help="support examples per class (K)")
+    p.add_argument("--queries", type=at_least(1), default=d.queries,
+                   help="query examples per class")
+    p.add_argument("--seed", type=at_least(0), default=d.seed,
+                   help="seed for data, model and episodes")
+    p.add_argument("--max-len", type=at_least(1), default=d.max_len, help="tokens kept per text")
+    p.add_argument("--ngram-buckets", type=at_least(0), default=d.ngram_buckets,
                    help="hashed character n-gram buckets (0: words only)")
-    p.add_argument("--dim", type=int, default=d.dim, help="embedding size")
-    p.add_argument("--hidden", type=int, default=d.hidden, help="hidden / output embedding size")
+    p.add_argument("--dim", type=at_least(1), default=d.dim, help="embedding size")
+    p.add_argument("--hidden", type=at_least(1), default=d.hidden,
+                   help="hidden / output embedding size")
     p.add_argument("--encoder", default=d.encoder, choices=["bag", "conv", "lexical"],
                    help="bag-of-embeddings, 1-D convolution, or lexical (exact word + n-gram "
                    "tf-idf plus a learned part; needs --ngram-buckets)")
+    p.add_argument("--min-count", type=at_least(1), default=d.min_count,
+                   help="vocabulary: keep words seen at least this often in meta-training")
+    p.add_argument("--max-vocab", type=at_least(3), default=d.max_vocab,
+                   help="vocabulary: at most this many word ids, <pad> and <unk> included, "
+                   "the rarest words dropped (unset: no limit)")
 
 
 def add_path_flag(p):
@@ -72,7 +125,7 @@ def settings_from(args):
     return Settings(tasks=args.data or args.tasks, ways=args.ways, shots=args.shots,
                     queries=args.queries, seed=args.seed, max_len=args.max_len,
                     ngram_buckets=args.ngram_buckets, dim=args.dim, hidden=args.hidden,
-                    encoder=args.encoder)
+                    encoder=args.encoder, min_count=args.min_count, max_vocab=args.max_vocab)
 
 
 def algo_options(args):
@@ -82,53 +135,108 @@ def algo_options(args):
              "reptile": ["inner_lr", "inner_steps", "eval_inner_steps", "outer_lr",
                          "inner_optimizer"],
              "matching": ["outer_lr", "temperature"], "protonet": ["outer_lr", "distance"]}
-    return {n: getattr(args, n) for n in names[args.algo] if getattr(args, n) not in (None, False)}
+    given = {n for ns in names.values() for n in ns if getattr(args, n) not in (None, False)}
+    ignored = sorted(given - set(names[args.algo]))
+    if ignored:  # a flag that would silently change nothing
+        flag = "--" + ignored[0].replace("_", "-")
+        users = [a for a, ns in names.items() if ignored[0] in ns]
+        raise ValueError(f"{flag} does not apply to --algo {args.algo} (only to "
+                         f"{', '.join(users)})")
+    return {n: getattr(args, n) for n in names[args.algo] if n in given}
+
+
+def load_init(learner, vocab, path):
+    """Copy pre-trained embeddings from `path` (train --init) into `learner`; one-line errors."""
+    import zipfile
+
+    from .pretrain import load_embeddings
+
+    try:
+        return load_embeddings(learner.model, vocab, path)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        if isinstance(err, FileNotFoundError) or path in str(err):
+            raise
+        raise ValueError(f"--init {path}: not an embeddings file made by `python -m metanumpy "
+                         f"pretrain` ({str(err).splitlines()[0]})") from None
+
+
+def write_curves(out, name, title):
+    """Draw out/history.json as out/curves.png (loss, accuracy, validation with its CI)."""
+    from . import plot
+    from .train import read_history
+
+    if os.path.exists(os.path.join(out, "history.json")):
+        path = plot.learning_curves({name: read_history(out)}, os.path.join(out, "curves.png"),
+                                    title)
+        print(f"learning curves: {path}")
 
 
 def cmd_train(args):
+    from . import runfolder
     from .tasks import evaluate
-    from .train import load_best, train
+    from .train import Trainer, load_best
 
-    exp = Experiment(settings_from(args))
+    exp = Experiment(settings_from(args))  # reads and checks the data, builds the vocabulary
+    exp.check_episodes()                    # every split can give these episodes
     options = algo_options(args)
     learner = exp.learner(args.algo, **options)
     out = args.out or os.path.join("runs", f"{args.algo}-{os.path.basename(str(exp.settings.tasks))}"
                                    f"-{args.ways}w{args.shots}s-seed{args.seed}")
-    exp.save(out, args.algo, options)
-    if args.init:
-        from .pretrain import load_embeddings
-
-        copied = load_embeddings(learner.model, exp.vocab, args.init)
+    copied = load_init(learner, exp.vocab, args.init) if args.init else None
+    training = {"steps": args.steps, "meta_batch": args.meta_batch,
+                "eval_every": args.eval_every, "val_episodes": args.val_episodes}
+    record = exp.record(out, args.algo, options, training, init=args.init)
+    runfolder.bind(out, record, restart=args.restart)  # refuses before anything is written
+    val, test = exp.episodes("val", args.val_episodes), exp.episodes("test", args.test_episodes)
+    trainer = Trainer(learner, exp.sampler("train"), val, steps=args.steps,
+                      meta_batch=args.meta_batch, eval_every=args.eval_every, out_dir=out,
+                      log_every=args.log_every)
+    if not args.restart:
+        trainer.resume()  # a damaged checkpoint stops here, before anything is written
+    exp.save(out, args.algo, options, record)
+    if copied is not None:
         print(f"initialised {copied} embedding rows from {args.init}")
     print(f"training {args.algo} on {exp.settings.tasks} ({args.ways}-way {args.shots}-shot), "
           f"vocabulary {len(exp.vocab)}, {learner.model.num_parameters()} parameters -> {out}")
-    train(learner, exp.sampler("train"), exp.episodes("val", args.val_episodes),
-          steps=args.steps, meta_batch=args.meta_batch, eval_every=args.eval_every,
-          out_dir=out, log_every=args.log_every, resume=not args.restart)
+    try:
+        trainer.run()
+    finally:
+        write_curves(out, args.algo, f"{args.algo} on {os.path.basename(str(exp.settings.tasks))}, "
+                          f"{args.ways}-way {args.shots}-shot")
     load_best(learner, out)
-    result = evaluate(learner.predict, exp.episodes("test", args.test_episodes))
+    result = evaluate(learner.predict, test)
     print(f"meta-test accuracy (best validation model, {result.n} episodes): {result}")
 
 
 def cmd_evaluate(args):
+    from . import checkpoint, runfolder
     from .tasks import evaluate
     from .train import load_best
 
     if args.targets:
         return cmd_evaluate_targets(args)
     folder = args.checkpoint if os.path.isdir(args.checkpoint) else os.path.dirname(args.checkpoint)
-    exp, algo, options = Experiment.load(folder)
+    if not os.path.exists(args.checkpoint):
+        raise FileNotFoundError(f"{args.checkpoint} does not exist: give a run folder made by "
+                                "`train`, or a .npz checkpoint in one")
+    exp, algo, options = Experiment.load(folder, data=args.data)
+    changed = runfolder.data_changed(runfolder.read(folder), folder, args.data)
+    if changed:
+        warnings.warn(changed, runfolder.DataChanged)
     learner = exp.learner(algo, **options)
     if os.path.isdir(args.checkpoint):
         load_best(learner, folder)
     else:
-        from . import checkpoint
-
         learner.load_state_dict(checkpoint.load(args.checkpoint)["learner"])
     result = evaluate(learner.predict, exp.episodes(args.split, args.episodes))
     s = exp.settings
     print(f"{algo} on {s.tasks} {args.split} ({s.ways}-way {s.shots}-shot, {result.n} episodes): "
           f"{result}")
+    path = args.json or os.path.join(folder, f"evaluation-{args.split}.json")
+    checkpoint.write_json(path, {
+        "checkpoint": args.checkpoint, "split": args.split, "episodes": result.n,
+        "mean": result.mean, "ci95": result.ci95, "accuracies": result.accuracies.tolist()})
+    print(f"per-episode accuracies: {path}")
     return result
 
 
@@ -279,45 +387,61 @@ def cmd_bench(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m metanumpy", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="python -m metanumpy", description=__doc__,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="meta-train an algorithm", formatter_class=FORMATTER)
     p.add_argument("--algo", default="protonet", choices=sorted(ALGO_DEFAULTS),
                    help="maml (second order), fomaml (first order), reptile, matching, protonet")
     add_task_flags(p)
-    p.add_argument("--steps", type=int, default=1000, help="meta-training steps")
-    p.add_argument("--meta-batch", type=int, default=4, help="episodes per meta-training step")
-    p.add_argument("--eval-every", type=int, default=100, help="validate every this many steps")
-    p.add_argument("--val-episodes", type=int, default=100, help="fixed meta-validation episodes")
-    p.add_argument("--test-episodes", type=int, default=600, help="fixed meta-test episodes")
-    p.add_argument("--log-every", type=int, default=50, help="progress line every this many steps")
-    p.add_argument("--out", default=None, help="run folder (default: runs/ALGO-TASKS-NwKs-seedS)")
-    p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in --out")
+    p.add_argument("--steps", type=at_least(0), default=1000,
+                   help="meta-training steps (0: evaluate the starting model)")
+    p.add_argument("--meta-batch", type=at_least(1), default=4,
+                   help="episodes per meta-training step")
+    p.add_argument("--eval-every", type=at_least(1), default=100,
+                   help="validate every this many steps")
+    p.add_argument("--val-episodes", type=at_least(1), default=100,
+                   help="fixed meta-validation episodes")
+    p.add_argument("--test-episodes", type=at_least(1), default=600,
+                   help="fixed meta-test episodes")
+    p.add_argument("--log-every", type=at_least(1), default=50,
+                   help="progress line every this many steps")
+    p.add_argument("--out", default=None, help="run folder (unset: runs/ALGO-TASKS-NwKs-seedS); "
+                   "it is bound to the settings of its first run")
+    p.add_argument("--restart", action="store_true",
+                   help="discard the run in --out (checkpoints, best model, history) and start "
+                   "again, with the settings given now")
     p.add_argument("--init", default=None, help="start the encoder's embeddings from a file made by "
                    "`python -m metanumpy pretrain`")
-    p.add_argument("--inner-lr", type=float, default=None, help="MAML/Reptile inner SGD step size "
-                   "(default per algorithm: see metanumpy/experiment.py)")
-    p.add_argument("--inner-steps", type=int, default=None, help="inner steps while meta-training")
-    p.add_argument("--eval-inner-steps", type=int, default=None, help="inner steps at test time")
-    p.add_argument("--outer-lr", type=float, default=None, help="outer learning rate "
-                   "(Adam; Reptile: the interpolation step size)")
+    p.add_argument("--inner-lr", type=positive_float, default=None, help="MAML/Reptile inner "
+                   "step size (unset: per algorithm, see metanumpy/experiment.py)")
+    p.add_argument("--inner-steps", type=at_least(1), default=None,
+                   help="inner steps while meta-training (unset: per algorithm)")
+    p.add_argument("--eval-inner-steps", type=at_least(0), default=None,
+                   help="inner steps at test time (unset: per algorithm; 0: no adaptation)")
+    p.add_argument("--outer-lr", type=positive_float, default=None, help="outer learning rate "
+                   "(Adam; Reptile: the interpolation step size; unset: per algorithm)")
     p.add_argument("--inner-optimizer", default=None, choices=["sgd", "adam"],
-                   help="Reptile's inner optimizer (default: adam)")
+                   help="Reptile's inner optimizer (unset: adam)")
     p.add_argument("--anil", action="store_true", help="MAML: adapt only the classifier head")
     p.add_argument("--meta-sgd", action="store_true", help="MAML: learn per-weight inner rates")
-    p.add_argument("--temperature", type=float, default=None, help="Matching Networks cosine scale")
+    p.add_argument("--temperature", type=positive_float, default=None,
+                   help="Matching Networks cosine scale (unset: 10)")
     p.add_argument("--distance", default=None, choices=["euclidean", "cosine"],
-                   help="ProtoNet distance")
+                   help="ProtoNet distance (unset: euclidean)")
     add_path_flag(p)
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("evaluate", help="evaluate a trained run", formatter_class=FORMATTER)
     p.add_argument("checkpoint", help="a run folder (uses best.npz) or a checkpoint .npz in one")
-    p.add_argument("--episodes", type=int, default=600, help="fixed evaluation episodes")
+    p.add_argument("--episodes", type=at_least(1), default=600, help="fixed evaluation episodes")
     p.add_argument("--split", default="test", choices=["train", "val", "test"],
                    help="which class split to evaluate on")
+    p.add_argument("--data", default=None, help="where the run's data is now, if it moved "
+                   "(unset: where settings.json says)")
+    p.add_argument("--json", default=None, help="file for the per-episode accuracies "
+                   "(unset: RUN/evaluation-SPLIT.json)")
     p.add_argument("--targets", default=None, help="instead: a folder of target tasks, one "
                    "sub-folder each with support.tsv and a labelled query.tsv (fixed support; "
                    "per-task accuracy, mean over tasks, majority-class line)")
@@ -343,7 +467,7 @@ def build_parser():
     p.add_argument("--tasks", default="topics", help="family name or data folder/file")
     p.add_argument("--data", default=None, help="a data folder (same as --tasks DIR)")
     p.add_argument("--seed", type=int, default=0, help="generator seed")
-    p.add_argument("--examples", type=int, default=3, help="sentences per class")
+    p.add_argument("--examples", type=at_least(0), default=3, help="sentences per class")
     p.set_defaults(run=cmd_describe)
 
     p = sub.add_parser("table", help="the README's results tables (baselines and learners)",
@@ -405,6 +529,8 @@ def build_parser():
                    "them (needs the extra: pip install -e '.[notebooks]')")
     p.set_defaults(run=cmd_lessons)
 
+    sub.add_parser("assignments", help="release / grade classroom assignments (its own --help)",
+                   add_help=False)
     p = sub.add_parser("demo", help="a short tour of the autograd engine")
     p.set_defaults(run=cmd_demo)
 
@@ -429,6 +555,37 @@ def build_parser():
                    help="instead: the source files one meta-step of this algorithm runs")
     p.set_defaults(run=cmd_bench)
     return parser
+
+
+USER_ERRORS = (ValueError, FileNotFoundError, ImportError)
+"""Mistakes a user can fix: printed as one line "error: ...", exit status 1."""
+
+
+def _print_warning(message, category, *args, **kwargs):
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def console(argv=None):
+    """`main` as the shell sees it (python -m metanumpy): returns the exit status.
+
+    A user's mistake (a bad flag value, a malformed data line, a missing file, a diverged run)
+    is one line on stderr, never a traceback; warnings about the data are one line each.
+    """
+    from .meta import TrainingDiverged
+
+    with warnings.catch_warnings():
+        warnings.showwarning = _print_warning
+        try:
+            result = main(argv)
+        except (*USER_ERRORS, TrainingDiverged) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        except SystemExit as stop:  # argparse (status 2), or a command's own message
+            if isinstance(stop.code, str):
+                print(stop.code, file=sys.stderr)
+                return 1
+            return stop.code or 0
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
 
 
 def main(argv=None):

@@ -12,10 +12,9 @@ saw map to <unk> (or, with `ngram_buckets`, still get character n-gram features)
 """
 
 import dataclasses
-import json
 import os
 
-from . import tasks
+from . import runfolder, tasks
 from .meta import make_learner
 from .text import Vocab
 
@@ -45,6 +44,8 @@ class Settings:
     dim: int = 64
     hidden: int = 64
     encoder: str = "bag"
+    min_count: int = 1
+    max_vocab: int = None
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -57,7 +58,17 @@ class Experiment:
         self.settings = dataclasses.replace(settings or Settings(), **overrides)
         s = self.settings
         self.source = tasks.load(s.tasks, seed=s.seed)
-        self.vocab = vocab or Vocab.build(self.source.texts("train"), ngram_buckets=s.ngram_buckets)
+        self.vocab = vocab or Vocab.build(self.source.texts("train"), min_count=s.min_count,
+                                          max_size=s.max_vocab, ngram_buckets=s.ngram_buckets,
+                                          max_len=s.max_len)
+
+    def check_episodes(self):
+        """ValueError naming the split unless every split (train, val, test) can give
+        episodes of these ways, shots and queries: checked before any training starts."""
+        s = self.settings
+        for split in tasks.SPLITS:
+            tasks.EpisodeSampler(self.source, split, s.ways, s.shots, s.queries, self.vocab,
+                                 max_len=s.max_len)
 
     def sampler(self, split="train", seed=None):
         """A seeded sampler of random episodes (meta-training draws from it)."""
@@ -87,22 +98,37 @@ class Experiment:
                             encoder=s.encoder, seed=s.seed, model=model, **merged)
 
     # --- run folders ----------------------------------------------------------------------
-    def save(self, out_dir, algo, options):
+    def record(self, out_dir, algo, options, training=None, init=None):
+        """What settings.json will hold for a run of `algo` in `out_dir` (see runfolder.py)."""
+        return runfolder.make_record(out_dir, self.settings.to_dict(), algo, options,
+                                     training, init)
+
+    def save(self, out_dir, algo, options, record=None):
         """Write settings.json and vocab.txt so `evaluate` can rebuild this experiment."""
         os.makedirs(out_dir, exist_ok=True)
         self.vocab.save(os.path.join(out_dir, "vocab.txt"))
-        with open(os.path.join(out_dir, "settings.json"), "w", encoding="utf-8") as f:
-            json.dump({"settings": self.settings.to_dict(), "algo": algo, "options": options}, f,
-                      indent=1)
+        runfolder.write(out_dir, record or self.record(out_dir, algo, options))
 
     @classmethod
-    def load(cls, out_dir):
-        """(experiment, algo, options) from a run folder written by `save`."""
-        path = os.path.join(out_dir, "settings.json")
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"{path} not found: is {out_dir} a folder made by "
-                                    "`python -m metanumpy train --out ...`?")
-        with open(path, encoding="utf-8") as f:
-            saved = json.load(f)
+    def load(cls, out_dir, data=None):
+        """(experiment, algo, options) from a run folder written by `save`.
+
+        data: where the run's data is now, if it moved (default: where settings.json says).
+        """
+        saved = runfolder.read(out_dir)
+        if saved is None:
+            raise FileNotFoundError(f"{os.path.join(out_dir, runfolder.SETTINGS_FILE)} not found: "
+                                    f"is {out_dir} a folder made by `python -m metanumpy train "
+                                    "--out ...`?")
+        location = data or runfolder.data_location(saved, out_dir)
+        if saved.get("data") and not os.path.exists(location):
+            raise FileNotFoundError(f"the data of the run {out_dir} was at {location}, which does "
+                                    "not exist now; if it moved, say where with --data")
+        settings = {**saved["settings"], "tasks": location}
+        known = {f.name for f in dataclasses.fields(Settings)}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise ValueError(f"{out_dir}/settings.json: unknown settings {unknown} (made by a "
+                             "newer metanumpy?)")
         vocab = Vocab.load(os.path.join(out_dir, "vocab.txt"))
-        return cls(Settings(**saved["settings"]), vocab=vocab), saved["algo"], saved["options"]
+        return cls(Settings(**settings), vocab=vocab), saved["algo"], saved["options"]

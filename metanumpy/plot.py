@@ -60,7 +60,8 @@ def learning_curves(histories, path, title, smooth=20):
     """Training loss, training accuracy and validation accuracy against the step.
 
     histories: {name: history dict from `train`} with "step", "loss", "acc" and optionally
-    "val_step", "val_acc". Training curves are smoothed over `smooth` steps.
+    "val_step", "val_acc" (and "val_ci", drawn as a band). Training curves are smoothed over
+    `smooth` steps.
     """
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
     for i, (name, h) in enumerate(histories.items()):
@@ -70,6 +71,9 @@ def learning_curves(histories, path, title, smooth=20):
                     label=f"{name} (train)")
         if h.get("val_step"):
             ax_acc.plot(h["val_step"], h["val_acc"], "o-", color=color, label=f"{name} (val)")
+            if len(h.get("val_ci", ())) == len(h["val_acc"]):  # the 95% CI, where recorded
+                mean, ci = np.asarray(h["val_acc"]), np.asarray(h["val_ci"])
+                ax_acc.fill_between(h["val_step"], mean - ci, mean + ci, color=color, alpha=0.2)
     ax_loss.set(xlabel="step", ylabel=f"training loss (mean of {smooth} steps)", title="loss")
     ax_acc.set(xlabel="step", ylabel="accuracy", title="accuracy")
     _percent_axis(ax_acc)

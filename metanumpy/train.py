@@ -8,7 +8,10 @@ meta-validation episodes, and the best model so far is kept in `best.npz`.
 
 What the loop promises:
 - Checkpoints (`checkpoint.npz`: parameters, optimizer state, sampler RNG state, step, history)
-  are written atomically, and a resumed run reproduces the uninterrupted run exactly.
+  are written atomically, and a resumed run reproduces the uninterrupted run exactly. The one
+  before is kept as `checkpoint.prev.npz`: a damaged latest checkpoint falls back to it (and
+  says so).
+- `steps=0` validates the starting model (a pre-trained embedding alone can be evaluated).
 - Ctrl-C finishes the current step, writes a checkpoint, then stops.
 - A NaN or infinite loss stops the run with advice, and the checkpoint on disk is the state
   before the bad step (the last good one).
@@ -78,25 +81,48 @@ class Trainer:
 
     def save(self, sampler_state):
         if self.out_dir:
-            checkpoint.save(self.path("checkpoint.npz"), self.state(sampler_state))
+            checkpoint.save(self.path("checkpoint.npz"), self.state(sampler_state),
+                            keep_previous=True)
             checkpoint.write_json(self.path("history.json"), self.history)
 
     def resume(self):
-        """Continue from `out_dir/checkpoint.npz` if it exists. Returns True if it did."""
-        if not self.out_dir or not os.path.exists(self.path("checkpoint.npz")):
+        """Continue from `out_dir/checkpoint.npz` if it exists (or, when that one is damaged
+        or missing, from the previous one). Returns True if it did."""
+        latest = self.path("checkpoint.npz") if self.out_dir else None
+        if not latest or not any(map(os.path.exists, (latest, checkpoint.previous(latest)))):
             return False
-        state = checkpoint.load(self.path("checkpoint.npz"))
+        state, used = self._load_checkpoint(latest)
         self.learner.load_state_dict(state["learner"])
         self.sampler.set_state(state["sampler"])
         self.step, self.best, self.history = state["step"], state["best"], state["history"]
-        self.log(f"resumed from {self.path('checkpoint.npz')} at step {self.step}")
+        self.log(f"resumed from {used} at step {self.step}")
         return True
+
+    def _load_checkpoint(self, latest):
+        """(state, path) of the latest readable checkpoint: `latest`, else the previous one."""
+        fallback = checkpoint.previous(latest)
+        try:
+            return checkpoint.load(latest), latest
+        except (checkpoint.DamagedCheckpoint, FileNotFoundError) as err:
+            problem = err
+        remedy = "start the run again (train --restart) or train into a new --out folder"
+        if not os.path.exists(fallback):
+            raise checkpoint.DamagedCheckpoint(f"{problem}; {remedy}") from None
+        try:
+            state = checkpoint.load(fallback)
+        except checkpoint.DamagedCheckpoint as err:
+            raise checkpoint.DamagedCheckpoint(f"{problem}, and so is the previous one: {err}; "
+                                               f"{remedy}") from None
+        self.log(f"warning: {problem}; falling back to the previous checkpoint {fallback} "
+                 f"(step {state['step']})")
+        return state, fallback
 
     # --- the loop ---------------------------------------------------------------------------
     def validate(self):
         result = evaluate(self.learner.predict, self.val_episodes)
         self.history["val_step"].append(self.step)
         self.history["val_acc"].append(result.mean)
+        self.history.setdefault("val_ci", []).append(result.ci95)
         if result.mean > self.best:
             self.best = result.mean
             if self.out_dir:
@@ -107,6 +133,9 @@ class Trainer:
     def run(self):
         start_time, start_step = time.perf_counter(), self.step
         elapsed_before = self.history["seconds"]
+        if self.steps == 0 and self.val_episodes and not self.history["val_step"]:
+            self.log(f"step 0/0  val {self.validate()} (the starting model)")
+            self.save(self.sampler.state())
         with _StopRequest() as stop:
             while self.step < self.steps:
                 sampler_state = self.sampler.state()
@@ -161,7 +190,16 @@ def train(learner, sampler, val_episodes=None, steps=1000, meta_batch=4, eval_ev
 
 def load_best(learner, out_dir):
     """Load the best-on-validation parameters saved by `train` into `learner`."""
-    state = checkpoint.load(os.path.join(out_dir, "best.npz"))
+    path = os.path.join(out_dir, "best.npz")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} does not exist: the run has not been validated yet "
+                                "(train it, or evaluate its checkpoint.npz)")
+    try:
+        state = checkpoint.load(path)
+    except checkpoint.DamagedCheckpoint as err:
+        raise checkpoint.DamagedCheckpoint(
+            f"{err}; evaluate {os.path.join(out_dir, 'checkpoint.npz')} instead, or train "
+            "again with --restart") from None
     learner.load_state_dict(state["learner"])
     return state
 

@@ -62,3 +62,22 @@ def test_a_user_mistake_is_one_clear_line_not_a_traceback(tmp_path):
     assert run.returncode == 1
     assert run.stderr.startswith("error: ") and "missing" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_top_level_help_lists_every_command_and_no_flag_prints_two_defaults():
+    import argparse
+
+    from metanumpy.cli import build_parser
+
+    parser = build_parser()
+    usage = parser.format_usage()
+    for command in ["train", "evaluate", "describe", "table", "pretrain", "lessons", "bench",
+                    "assignments"]:
+        assert command in usage, command
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in commands.choices.items():
+        formatter = command._get_formatter()
+        for action in command._actions:
+            text = formatter._get_help_string(action) or ""
+            assert "(default: None)" not in text, (name, action.dest)
+            assert text.count("default:") + text.count("unset:") <= 1, (name, action.dest, text)

@@ -156,6 +156,34 @@ def test_load_dispatches_and_refuses_unknown_names(tmp_path):
         tasks.load(str(write_folder(tmp_path / "data")), fractions=(0.6, 0.2, 0.2))
 
 
+def test_a_header_line_is_named_and_skipped(tmp_path):
+    folder = write_folder(tmp_path / "data")
+    text = (folder / "train.tsv").read_text(encoding="utf-8")
+    (folder / "train.tsv").write_text("label\ttext\n" + text, encoding="utf-8")
+    with pytest.warns(tasks.loaders.DataWarning, match=r"train\.tsv, line 1 looks like a header"):
+        source = tasks.load(folder)
+    assert "label" not in source.classes("train")
+    assert source.splits["train"] == DATA["train"]  # nothing else changed
+    (folder / "val.tsv").write_text("label\ttext\n", encoding="utf-8")
+    with pytest.warns(tasks.loaders.DataWarning), \
+            pytest.raises(ValueError, match=r"val\.tsv holds no examples"):
+        tasks.load(folder)
+
+
+def test_a_class_named_like_a_header_later_in_the_file_is_kept(tmp_path):
+    path = tmp_path / "train.tsv"
+    path.write_text("a\tfirst\nlabel\ttext\n", encoding="utf-8")
+    assert tasks.loaders.read_examples(path) == {"a": ["first"], "label": ["text"]}
+
+
+def test_an_absurdly_long_line_is_read_with_a_warning(tmp_path):
+    path = tmp_path / "train.tsv"
+    path.write_text("a\tshort\nb\t" + "word " * 30_000 + "\n", encoding="utf-8")
+    with pytest.warns(tasks.loaders.DataWarning, match=r"train\.tsv, line 2: a text of 149,999"):
+        examples = tasks.loaders.read_examples(path)
+    assert len(examples["b"][0]) == 149_999
+
+
 # --- grouped tasks: labels "group/label" (or a "task" field) keep episodes inside a group ---
 
 def grouped_examples(groups, labels=("positive", "negative", "neutral"), per_class=6):

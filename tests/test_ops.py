@@ -318,3 +318,33 @@ def test_matmul_with_one_dimensional_operands_has_numpy_shapes():
         got = mn.tensor(a, dtype="float64") @ mn.tensor(b, dtype="float64")
         assert got.shape == (a @ b).shape
         np.testing.assert_allclose(got.numpy(), a @ b)
+
+
+def test_power_zero_has_zero_gradient_at_zero_to_second_order():
+    """d/dx x^0 = 0 everywhere, x = 0 included (PyTorch gives 0 too; 0 * x^-1 would be NaN)."""
+    x = mn.tensor(np.array([0.0, 2.0, -3.0]), dtype="float64", requires_grad=True)
+    (g,) = mn.grad((x**0).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), [0.0, 0.0, 0.0])
+    # second order: the gradient of sum(g * x) = sum(x * 0) is zero and finite, not NaN
+    (gg,) = mn.grad((g * x).sum(), x, allow_unused=True)
+    assert gg is None or np.array_equal(gg.numpy(), [0.0, 0.0, 0.0])
+    # x ** 1 at zero: first derivative 1, second derivative 0 (its backward must not call x ** -1)
+    (g1,) = mn.grad((x**1).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g1.numpy(), [1.0, 1.0, 1.0])
+    y = mn.tensor(np.array([0.0, 1.5]), dtype="float64", requires_grad=True)
+    (d1,) = mn.grad((y**2).sum(), y, create_graph=True)
+    (d2,) = mn.grad(d1.sum(), y)
+    np.testing.assert_array_equal(d2.numpy(), [2.0, 2.0])
+    (e1,) = mn.grad((y**3).sum(), y, create_graph=True)
+    (e2,) = mn.grad(e1.sum(), y)
+    np.testing.assert_allclose(e2.numpy(), [0.0, 9.0])  # 6 y
+
+
+def test_relu_slope_at_exactly_zero_is_zero():
+    """The derivative of max(x, 0) at x = 0 is taken as 0 (the PyTorch convention); its
+    second derivative is zero everywhere (the slope is a constant mask)."""
+    x = mn.tensor(np.array([-1.0, 0.0, 2.0]), dtype="float64", requires_grad=True)
+    (g,) = mn.grad(x.relu().sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), [0.0, 0.0, 1.0])
+    (gg,) = mn.grad((g * x).sum(), x, allow_unused=True)
+    np.testing.assert_array_equal(gg.numpy(), [0.0, 0.0, 1.0])  # d/dx (mask * x) = mask

@@ -208,3 +208,42 @@ def test_invalid_utf8_names_the_line(tmp_path):
     path.write_bytes(HEADER.encode() + b"<pad>\n<unk>\ncaf\xe9\n")
     with pytest.raises(ValueError, match="line 4: not valid UTF-8"):
         Vocab.load(path)
+
+
+TRICKY_PIECES = ["don't", "state-of-the-art", "3.5", "1,000", "café", "e\u0301", "\u0301", "ΟΣ",
+                 "İ", "\u200b", "\u00ad", " ", "  ", "\t", "\n", "-", "'", ".", ",", "x", "東京",
+                 "😀", "b1", "42.", "\u2019", "\x07"]
+
+
+def test_a_token_limit_gives_the_first_tokens_of_the_whole_text():
+    """tokenize(text, limit) == tokenize(text)[:limit], though only a prefix is scanned."""
+    rng = np.random.default_rng(0)
+    tok = Tokenizer()
+    for _ in range(300):
+        text = "".join(TRICKY_PIECES[i] for i in rng.integers(len(TRICKY_PIECES), size=300))
+        full = tok(text)
+        for limit in (1, 2, 5, 13, 40, 500):
+            assert tok(text, limit) == full[:limit], (text, limit)
+    assert tok("word " * 1000 + "x" * 10, 3) == ["word"] * 3
+    assert tok("no-spaces-at-all-" * 100, 2) == tok("no-spaces-at-all-" * 100)[:2]
+
+
+def test_a_long_text_is_tokenised_only_as_far_as_needed():
+    """Encoding the first 8 words of a 2 MB text must not scan the whole text."""
+    seen = []
+
+    class Counting(Tokenizer):
+        def _scan(self, text):
+            seen.append(len(text))
+            return super()._scan(text)
+
+    vocab = Vocab.build(["a b c"], tokenizer=Counting())
+    seen.clear()
+    vocab.encode(["a b c " * 350_000], max_len=8)
+    assert sum(seen) < 10_000
+
+
+def test_build_counts_only_the_words_max_len_keeps():
+    texts = ["a b c d e f", "a b x y"]
+    assert Vocab.build(texts, max_len=2).tokens == ["<pad>", "<unk>", "a", "b"]
+    assert len(Vocab.build(texts)) == 2 + 8

@@ -129,3 +129,40 @@ def test_progress_line_reports_step_loss_accuracy_speed_and_eta(exp):
           log=lines.append)
     assert lines[0].startswith("step 1/2  loss ")
     assert "acc " in lines[0] and "steps/s" in lines[0] and "ETA" in lines[0]
+
+
+def test_a_damaged_checkpoint_is_one_line_naming_the_file(tmp_path):
+    path = tmp_path / "checkpoint.npz"
+    checkpoint.save(path, {"a": np.arange(3.0)})
+    for damage in (path.read_bytes()[:100], b"", b"plain text, not a zip file\n"):
+        path.write_bytes(damage)
+        with pytest.raises(checkpoint.DamagedCheckpoint, match=r"checkpoint\.npz is damaged"):
+            checkpoint.load(path)
+
+
+def test_saving_keeps_the_previous_checkpoint(tmp_path):
+    path = tmp_path / "checkpoint.npz"
+    checkpoint.save(path, {"step": 1}, keep_previous=True)
+    checkpoint.save(path, {"step": 2}, keep_previous=True)
+    assert checkpoint.load(path)["step"] == 2
+    assert checkpoint.load(checkpoint.previous(path))["step"] == 1
+    assert checkpoint.previous(path) == str(tmp_path / "checkpoint.prev.npz")
+
+
+def test_steps_zero_validates_the_starting_model(exp, tmp_path):
+    learner = exp.learner("protonet")
+    before = params(learner)
+    history = train(learner, exp.sampler(), exp.episodes("val", 2), steps=0,
+                    out_dir=str(tmp_path), log=quiet)
+    assert history["val_step"] == [0] and history["step"] == []
+    state = load_best(exp.learner("protonet"), str(tmp_path))
+    assert state["step"] == 0
+    for name, value in before.items():
+        assert np.array_equal(state["learner"]["model"][name], value)
+
+
+def test_validation_records_its_confidence_interval(exp):
+    history = train(exp.learner("protonet"), exp.sampler(), exp.episodes("val", 3), steps=2,
+                    meta_batch=1, eval_every=1, log=quiet)
+    assert len(history["val_ci"]) == len(history["val_acc"]) == 2
+    assert all(ci >= 0 for ci in history["val_ci"])

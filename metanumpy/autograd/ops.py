@@ -210,6 +210,8 @@ class Power(Function):
 
     def backward(self, g, out):
         (x,) = self.inputs
+        if self.c == 0:  # d/dx x^0 = 0 everywhere, also at x = 0 (0 * x^-1 would be NaN)
+            return (g * 0.0,)
         if self.c == 1:
             return (g,)
         if self.c == 2:

@@ -16,6 +16,11 @@ A single file is split by class: `split=(train_classes, val_classes, test_classe
 Whether a class has enough examples for K shots + Q queries is checked by the episode
 sampler, which knows K and Q.
 
+Two things are reported as a `DataWarning` (the command line prints it as one line): a first
+line of a .tsv file that looks like a column header (`label<TAB>text`: it is skipped, not read
+as a class named "label"), and a text of more than `LONG_TEXT` characters (usually a file whose
+line breaks were lost).
+
 Grouped tasks: when every label reads `group/label` ("books/positive", "kitchen/negative";
 in .jsonl also `{"task": "books", "label": "positive", ...}`), each episode draws all its
 classes from one group (2-way sentiment inside one product), as the built-in sentiment
@@ -23,6 +28,7 @@ family does. A single grouped file is split by group, not by class.
 """
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +39,18 @@ from .source import SPLITS, TextSource, check_disjoint
 from .topics import topics
 
 FAMILIES = {"topics": topics, "sentiment": sentiment, "crossdomain": crossdomain}
+LONG_TEXT = 100_000
+"""Texts longer than this many characters are accepted with a warning."""
+HEADER_LABELS = {"label", "labels", "class", "category", "intent", "target", "y"}
+HEADER_TEXTS = {"text", "texts", "sentence", "utterance", "example", "query", "document", "x"}
+
+
+class DataWarning(UserWarning):
+    """Data that is read, but probably not what its author meant."""
+
+
+def _is_header(label, text):
+    return label.strip().lower() in HEADER_LABELS and text.strip().lower() in HEADER_TEXTS
 
 
 def _parse_tsv(line, where):
@@ -84,14 +102,22 @@ def read_examples(path):
     for number, line in text_lines(path):
         where = f"{path}, line {number}"
         label, text = parse(line, where)
+        if not examples and parse is _parse_tsv and _is_header(label, text):
+            warnings.warn(f"{where} looks like a header ({label.strip()}<TAB>{text.strip()}); "
+                          "skipped it (the format has no header line)", DataWarning)
+            continue
         label, text = label.strip(), text.strip()
+        if len(text) > LONG_TEXT:
+            warnings.warn(f"{where}: a text of {len(text):,} characters (more than "
+                          f"{LONG_TEXT:,}); only its first --max-len tokens are used. Did the "
+                          "file lose its line breaks?", DataWarning)
         if not label:
             raise ValueError(f"{where}: empty label")
         if not text:
             raise ValueError(f"{where}: empty text for label {label!r}")
         examples.setdefault(label, []).append(text)
     if not examples:
-        raise ValueError(f"{path} holds no examples")
+        raise ValueError(f"{path} holds no examples (every line is blank or a header)")
     return examples
 
 

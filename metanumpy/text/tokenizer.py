@@ -73,10 +73,28 @@ class Tokenizer:
     def __init__(self, lowercase=True):
         self.lowercase = bool(lowercase)
 
-    def tokenize(self, text):
-        """The list of tokens of `text` (a str)."""
+    def tokenize(self, text, limit=None):
+        """The list of tokens of `text` (a str); with `limit`, only its first `limit` tokens.
+
+        With a limit, a long text is not normalised and scanned in full: it is cut just before
+        a space (nothing on one side of a space changes the tokens on the other side), and the
+        cut moves further only until the part before it holds `limit` tokens.
+        """
         if not isinstance(text, str):
             raise TypeError(f"Tokenizer.tokenize expects a str, got {type(text).__name__}")
+        if limit is None:
+            return self._scan(text)
+        size = 8 * limit + 64  # characters: a few per token, and then some
+        while size < len(text):
+            cut = text.rfind(" ", 0, size)
+            tokens = self._scan(text[:cut]) if cut > 0 else []
+            if len(tokens) >= limit:
+                return tokens[:limit]
+            size *= 4
+        return self._scan(text)[:limit]
+
+    def _scan(self, text):
+        """All tokens of `text`: the rules of the class docstring."""
         text = unicodedata.normalize("NFC", text)
         if self.lowercase:
             text = text.lower()

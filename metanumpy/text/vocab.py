@@ -35,6 +35,13 @@ def _check_texts(texts, where):
     return list(texts)
 
 
+def _words(tokenizer, text, limit):
+    """The first `limit` tokens of `text` (all with None); a metanumpy Tokenizer stops early."""
+    if isinstance(tokenizer, Tokenizer):
+        return tokenizer.tokenize(text, limit)
+    return tokenizer(text)[:limit]
+
+
 class Vocab:
     """Token <-> id maps plus the settings needed to encode text the same way later."""
 
@@ -68,18 +75,22 @@ class Vocab:
 
     @classmethod
     def build(cls, texts, tokenizer=None, min_count=1, max_size=None, ngram_buckets=0,
-              ngram_range=(3, 5)):
+              ngram_range=(3, 5), max_len=None):
         """Count the words of `texts` (the training texts only) and give each kept word an id.
 
         min_count: drop words seen fewer times. max_size: at most this many ids, counting
         <pad> and <unk> but not the n-gram buckets (the rarest words are dropped).
+        max_len: count only the first `max_len` words of each text, the ones that
+        `encode(texts, max_len)` keeps (a word the model never sees needs no id).
         """
         texts = _check_texts(texts, "build")
         tokenizer = Tokenizer() if tokenizer is None else tokenizer
         min_count = _check_int("min_count", min_count, 1)
+        if max_len is not None:
+            max_len = _check_int("max_len", max_len, 1)
         counts = Counter()
         for text in texts:
-            counts.update(tokenizer(text))
+            counts.update(_words(tokenizer, text, max_len))
         words = sorted((w for w, c in counts.items() if c >= min_count),
                        key=lambda w: (-counts[w], w))
         if max_size is not None:
@@ -124,10 +135,14 @@ class Vocab:
                                        for g in char_ngrams(word, *self.ngram_range)]
         return self._ngram_cache[word]
 
-    def encode_one(self, text):
-        """The ids of one text: its word ids, then (with n-gram buckets) its words' n-gram ids."""
-        words = self.tokenizer(text)
-        ids = [self.token_to_id(w) for w in words]
+    def encode_one(self, text, max_len=None):
+        """The ids of one text: its word ids, then (with n-gram buckets) its words' n-gram ids.
+
+        max_len: tokenise no further than the first `max_len` words (the caller cuts the ids).
+        """
+        words = _words(self.tokenizer, text, max_len)
+        lookup = self._ids.get
+        ids = [lookup(w, self.UNK) for w in words]  # token_to_id, without a call per word
         if self.ngram_buckets:
             for w in words:
                 ids.extend(self._ngram_ids(w))
@@ -143,7 +158,7 @@ class Vocab:
         texts = _check_texts(texts, "encode")
         if max_len is not None:
             max_len = _check_int("max_len", max_len, 1)
-        rows = [self.encode_one(text)[:max_len] for text in texts]
+        rows = [self.encode_one(text, max_len)[:max_len] for text in texts]
         ### BEGIN SOLUTION task2_2: pad rows with PAD to (B, T) ids; mask is 1 on real tokens
         width = max([1] + [len(row) for row in rows])
         ids = np.full((len(rows), width), self.PAD, dtype=np.int64)
