@@ -119,8 +119,8 @@ report.save()
 # features of that sentence (words + n-grams): 135
 # crossdomain 5-way 1-shot: simple BoW: 41.31% ± 1.03%
 # crossdomain 5-way 1-shot: strong tf-idf: 53.51% ± 1.09%
-# crossdomain 5-way 1-shot: ProtoNet bag, untrained: 30.24% ± 1.02%
-# crossdomain 5-way 1-shot: ProtoNet bag, meta-trained: 32.49% ± 1.15%
+# crossdomain 5-way 1-shot: ProtoNet bag, untrained: 30.05% ± 1.03%
+# crossdomain 5-way 1-shot: ProtoNet bag, meta-trained: 32.59% ± 1.13%
 # crossdomain 5-way 1-shot: ProtoNet lexical, untrained: 49.15% ± 1.09%
 # crossdomain 5-way 1-shot: ProtoNet lexical, meta-trained: 49.09% ± 1.11%
 # ```
@@ -129,7 +129,7 @@ report.save()
 # one (53.5% vs 41.3%): the science words share n-grams ("ate>" of "nabrilate",
 # "grainenate") that a whole-word vocabulary cannot see, and corpus idf knows which of them
 # are common. ProtoNet from random word vectors is far below both, even after meta-training
-# (32.5%): this is the finding on real text, in miniature. From the lexical encoder it starts
+# (32.6%): this is the finding on real text, in miniature. From the lexical encoder it starts
 # at 49.2%, 16 points higher, without any training; meta-training (best meta-validation
 # model) keeps it there (49.1%). It stays 4 points below the baseline because 85% of the
 # science tokens are `<unk>` to the news vocabulary (lesson 8), so their whole-word features
