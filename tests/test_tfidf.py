@@ -66,9 +66,11 @@ def test_predict_before_fit_and_bad_input_are_clear():
 
 def test_matrix_lays_the_rows_over_their_own_features():
     rows = [{"w:a": 0.6, "c:<a>": 0.8}, {"w:b": 1.0}]
-    dense, columns = LexicalFeatures.matrix(None, rows)
+    dense, columns = LexicalFeatures.matrix(rows)
     assert columns == ["w:a", "c:<a>", "w:b"]
     np.testing.assert_allclose(dense, [[0.6, 0.8, 0.0], [0.0, 0.0, 1.0]])
+    assert LexicalFeatures.cosine(rows[0], {"w:a": 2.0}) == pytest.approx(0.6)
+    assert LexicalFeatures.cosine(rows[0], rows[1]) == 0.0 and LexicalFeatures.cosine({}, rows[1]) == 0.0
 
 
 REAL_DATA = Path(os.environ.get("METANUMPY_REAL_DATA",

@@ -28,14 +28,13 @@ begins as the baseline, and meta-training decides how much the learned similarit
 `exact=False` keeps only the learned part (dim `dim`), for the classifier-based learners
 (MAML, Reptile), whose head would otherwise need a row per vocabulary id.
 
-Everything is built from the engine's primitives (take_rows, multiply, sum, sqrt,
+Everything is built from the engine's primitives (embedding lookup, multiply, sum, sqrt,
 concatenate), so MAML's second-order gradients go through it.
 """
 
 import numpy as np
 
 from .. import backend as B
-from ..autograd import functional as F
 from ..autograd import ops
 from ..autograd.tensor import Tensor
 from ..nn import Embedding, Module, Parameter

@@ -90,7 +90,8 @@ class LexicalFeatures:
             raise RuntimeError("LexicalFeatures: call fit(corpus texts) before transform")
         return [_unit({f: c * self.idf(f) for f, c in self.bag(text).items()}) for text in texts]
 
-    def matrix(self, rows):
+    @staticmethod
+    def matrix(rows):
         """(dense array (len(rows), F), column names): the dicts over their own F features."""
         columns = {}
         for row in rows:
