@@ -36,7 +36,8 @@ def test_table_data_runs_baselines_and_learners_on_a_folder(tmp_path, capsys):
     assert list(table) == ["intents"]
     assert list(table["intents"]) == ["5-way 1-shot", "5-way 5-shot"]
     for rows in table["intents"].values():
-        assert list(rows) == ["bow", "tfidf", "protonet"] and all(r["n"] == 6 for r in rows.values())
+        assert list(rows) == ["bow", "tfidf", "protonet"]
+        assert all(r["n"] == 6 for r in rows.values())
     # the tf-idf row is the baseline on Experiment's fixed test episodes (same for everyone)
     exp = Experiment(tasks=str(data), ways=5, shots=5, max_len=12)
     expected = evaluate(TfidfNearestCentroid().fit(exp.source.texts("train")).predict,

@@ -70,7 +70,8 @@ def test_matrix_lays_the_rows_over_their_own_features():
     assert columns == ["w:a", "c:<a>", "w:b"]
     np.testing.assert_allclose(dense, [[0.6, 0.8, 0.0], [0.0, 0.0, 1.0]])
     assert LexicalFeatures.cosine(rows[0], {"w:a": 2.0}) == pytest.approx(0.6)
-    assert LexicalFeatures.cosine(rows[0], rows[1]) == 0.0 and LexicalFeatures.cosine({}, rows[1]) == 0.0
+    assert LexicalFeatures.cosine(rows[0], rows[1]) == 0.0
+    assert LexicalFeatures.cosine({}, rows[1]) == 0.0
 
 
 REAL_DATA = Path(os.environ.get("METANUMPY_REAL_DATA",
