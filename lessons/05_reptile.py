@@ -181,10 +181,10 @@ report.save()
 # epsilon at 90% of training: 0.10
 # largest difference, hand-written step vs Reptile.meta_train_step: 0.0e+00
 # largest change of a weight in that outer step: 2.2e-02
-# Reptile: seconds per meta-step: 0.018
-# Reptile, 5-way 1-shot after 300 steps: 35.80% ± 1.00%
-# FOMAML: seconds per meta-step: 0.009
-# FOMAML, 5-way 1-shot after 300 steps: 41.98% ± 1.20%
+# Reptile: seconds per meta-step: 0.036
+# Reptile, 5-way 1-shot after 300 steps: 36.56% ± 0.97%
+# FOMAML: seconds per meta-step: 0.015
+# FOMAML, 5-way 1-shot after 300 steps: 41.94% ± 1.19%
 # BoW nearest centroid: 40.91% ± 1.00%
 # fine-tune from scratch (30 Adam steps): 32.44% ± 0.83%
 # Reptile beats fine-tuning from scratch (non-overlapping 95% intervals): True
@@ -195,10 +195,10 @@ report.save()
 # the same order, so they agree exactly. In the learning curves, Reptile's training loss
 # drops to almost 0 and its training accuracy to 100% at once: those are measured at the end
 # of its inner loop, on the 80 texts it has just trained on for 5 steps, so they say nothing
-# about new classes; only the validation points do. After 300 steps Reptile (35.8%) is
+# about new classes; only the validation points do. After 300 steps Reptile (36.6%) is
 # clearly better than fine-tuning a random network on the support set (32.4%): that gap is
 # what its meta-training bought. But in this budget it stays below bag-of-words (40.9%) and
-# below first-order MAML (42.0%), while one of its steps costs about twice one of
+# below first-order MAML (41.9%), while one of its steps costs over twice one of
 # FOMAML's. Reptile does not beat the baselines here. It is known to need many steps (the
 # original paper trains for 100,000): its useful signal is a small second-order effect of
 # the inner steps, on top of a joint-training term that, with labels renamed in every

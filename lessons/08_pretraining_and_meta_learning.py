@@ -172,12 +172,12 @@ report.save()
 # crossdomain: bytes written to OUT/crossdomain_embeddings.npz: 880288
 # crossdomain: rows of the embedding table loaded from that file: 2894
 # crossdomain: BoW centroid: 41.31% ± 1.03%
-# crossdomain: supervised pre-training: 36.69% ± 1.28%
-# crossdomain: random start, no meta-training: 30.24% ± 1.02%
-# crossdomain: ProtoNet, random start: 38.75% ± 1.29%
-# crossdomain: skip-gram start, no meta-training: 38.91% ± 1.24%
-# crossdomain: ProtoNet, skip-gram start: 44.49% ± 1.54%
-# crossdomain: best is ProtoNet, skip-gram start (44.49% ± 1.54%)
+# crossdomain: supervised pre-training: 36.70% ± 1.26%
+# crossdomain: random start, no meta-training: 30.05% ± 1.03%
+# crossdomain: ProtoNet, random start: 38.65% ± 1.30%
+# crossdomain: skip-gram start, no meta-training: 38.69% ± 1.27%
+# crossdomain: ProtoNet, skip-gram start: 44.66% ± 1.52%
+# crossdomain: best is ProtoNet, skip-gram start (44.66% ± 1.52%)
 # ```
 #
 # Reading the numbers, on **topics**: the skip-gram vectors alone, with no meta-training
@@ -190,8 +190,8 @@ report.save()
 # Across **domains**, 85% of the science tokens are `<unk>` to the news vocabulary, so
 # every learned method loses most of its input. Bag-of-words, which learns nothing and
 # builds its vocabulary from each episode, keeps its 41%. Supervised pre-training (36.7%),
-# meta-learning from a random start (38.8%) and skip-gram alone (38.9%) all fall *below* it.
-# Only the combination, ProtoNet from the skip-gram start (44.5%), beats bag-of-words, by a
+# meta-learning from a random start (38.7%) and skip-gram alone (38.7%) all fall *below* it.
+# Only the combination, ProtoNet from the skip-gram start (44.7%), beats bag-of-words, by a
 # few points. What transfers is what the science text still shares with the news text: the
 # 20% of concepts written the same way.
 #

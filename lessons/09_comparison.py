@@ -159,28 +159,28 @@ report.save()
 # With the default seed (one BLAS thread, 2 cores; your seconds will differ):
 #
 # ```
-#     MAML: 300 steps, seconds per meta-step: 0.0123
-#     MAML: training seconds: 3.7
-#   FOMAML: 300 steps, seconds per meta-step: 0.0083
-#   FOMAML: training seconds: 2.5
-#  Reptile: 200 steps, seconds per meta-step: 0.0159
-#  Reptile: training seconds: 3.2
-# Matching: 1000 steps, seconds per meta-step: 0.0053
-# Matching: training seconds: 5.3
-# ProtoNet: 1000 steps, seconds per meta-step: 0.0054
-# ProtoNet: training seconds: 5.4
-#         MAML, 5-way  1-shot: 45.51% ± 1.75%
-#         MAML, 5-way  2-shot: 56.68% ± 1.86%
-#         MAML, 5-way  5-shot: 63.48% ± 1.61%
-#         MAML, 5-way 10-shot: 65.91% ± 1.47%
+#     MAML: 300 steps, seconds per meta-step: 0.0236
+#     MAML: training seconds: 7.1
+#   FOMAML: 300 steps, seconds per meta-step: 0.0153
+#   FOMAML: training seconds: 4.6
+#  Reptile: 200 steps, seconds per meta-step: 0.0318
+#  Reptile: training seconds: 6.4
+# Matching: 1000 steps, seconds per meta-step: 0.0083
+# Matching: training seconds: 8.3
+# ProtoNet: 1000 steps, seconds per meta-step: 0.0092
+# ProtoNet: training seconds: 9.2
+#         MAML, 5-way  1-shot: 45.41% ± 1.70%
+#         MAML, 5-way  2-shot: 57.24% ± 1.84%
+#         MAML, 5-way  5-shot: 63.51% ± 1.70%
+#         MAML, 5-way 10-shot: 66.61% ± 1.48%
 #       FOMAML, 5-way  1-shot: 42.83% ± 1.58%
 #       FOMAML, 5-way  2-shot: 51.48% ± 1.88%
 #       FOMAML, 5-way  5-shot: 57.49% ± 1.35%
 #       FOMAML, 5-way 10-shot: 60.43% ± 1.40%
-#      Reptile, 5-way  1-shot: 34.60% ± 1.34%
-#      Reptile, 5-way  2-shot: 43.05% ± 1.47%
-#      Reptile, 5-way  5-shot: 56.59% ± 1.43%
-#      Reptile, 5-way 10-shot: 69.76% ± 1.33%
+#      Reptile, 5-way  1-shot: 34.93% ± 1.34%
+#      Reptile, 5-way  2-shot: 42.85% ± 1.37%
+#      Reptile, 5-way  5-shot: 55.79% ± 1.47%
+#      Reptile, 5-way 10-shot: 70.48% ± 1.21%
 #     Matching, 5-way  1-shot: 57.85% ± 1.80%
 #     Matching, 5-way  2-shot: 67.89% ± 1.72%
 #     Matching, 5-way  5-shot: 75.35% ± 1.58%
@@ -197,16 +197,21 @@ report.save()
 # BoW centroid, 5-way  2-shot: 54.87% ± 1.46%
 # BoW centroid, 5-way  5-shot: 78.23% ± 1.05%
 # BoW centroid, 5-way 10-shot: 90.87% ± 0.86%
-#  MAML (second order),  1 inner steps: peak MB: 1.85
-# FOMAML (first order),  1 inner steps: peak MB: 1.43
-#  MAML (second order),  2 inner steps: peak MB: 2.37
-# FOMAML (first order),  2 inner steps: peak MB: 1.43
-#  MAML (second order),  5 inner steps: peak MB: 3.80
-# FOMAML (first order),  5 inner steps: peak MB: 1.43
-#  MAML (second order), 10 inner steps: peak MB: 6.13
-# FOMAML (first order), 10 inner steps: peak MB: 1.43
-# second-order MAML: memory at 10 inner steps / at 1: 3.3x
-# at 10 inner steps, second-order / first-order memory: 4.3x
+#  MAML (second order),  1 inner steps: peak MB: 17.88
+# FOMAML (first order),  1 inner steps: peak MB: 11.48
+#    FOMAML, fast path,  1 inner steps: peak MB: 1.44
+#  MAML (second order),  2 inner steps: peak MB: 27.80
+# FOMAML (first order),  2 inner steps: peak MB: 17.29
+#    FOMAML, fast path,  2 inner steps: peak MB: 1.44
+#  MAML (second order),  5 inner steps: peak MB: 55.36
+# FOMAML (first order),  5 inner steps: peak MB: 34.71
+#    FOMAML, fast path,  5 inner steps: peak MB: 1.43
+#  MAML (second order), 10 inner steps: peak MB: 101.39
+# FOMAML (first order), 10 inner steps: peak MB: 63.75
+#    FOMAML, fast path, 10 inner steps: peak MB: 1.44
+# second-order MAML: memory at 10 inner steps / at 1: 5.7x
+# at 10 inner steps, second-order / first-order memory: 1.6x
+# at 10 inner steps, first-order memory, reference / fast path: 44.4x
 # ```
 #
 # Reading the numbers:
@@ -214,7 +219,7 @@ report.save()
 # * **Time.** The metric learners are the cheapest per step (one forward and backward pass
 #   per episode); FOMAML adds 3 inner steps on the support set, second-order MAML costs
 #   about 1.5 times FOMAML, and Reptile, which trains on every text of every episode for 5
-#   steps, costs 1.3 to 3.0 times as much as the others.
+#   steps, costs 1.3 to 3.8 times as much as the others.
 # * **Accuracy at 1 and 2 shots.** The Matching Network is best (57.9% at 1-shot), then the
 #   pre-trained baseline, ProtoNet and MAML, all four above bag-of-words at 1-shot. FOMAML
 #   is within the intervals of bag-of-words, and Reptile, with the smallest step budget, is
@@ -224,19 +229,23 @@ report.save()
 #   support texts, a class's synonyms mostly appear somewhere in its support set, and
 #   counting words is enough. MAML and FOMAML flatten out (a few SGD steps on a classifier
 #   head), while Reptile, which fine-tunes with 10 Adam steps, gains most among the
-#   meta-learners and passes both at 10 shots (69.8% against 65.9% and 60.4%). In this
+#   meta-learners and passes both at 10 shots (70.5% against 66.6% and 60.4%). In this
 #   budget, meta-learning pays off when examples are scarce.
 # * **Memory.** The peak memory of second-order MAML's meta-gradient grows with the inner
-#   steps, 3.3 times from 1 to 10 steps (1.85 to 6.13 MB), because the graph of every inner
-#   step and of its gradient stays alive until the outer backward pass. FOMAML's stays flat
-#   (1.43 MB): the library runs its inner loop on a detached copy of $\theta$,
-#   keeping no graph, and links the final fast weights back to $\theta$ with one node whose
-#   gradient is the identity ($d\phi / d\theta = I$, `FirstOrderLink` in
-#   `metanumpy/meta/maml.py`). Nothing of the inner steps stays alive, so their number does
-#   not matter. At 10 steps second order needs 4.3 times as much. Our model is tiny, so
-#   these are megabytes; for a large network they are what limits the number of inner steps
-#   of second-order MAML. (`tracemalloc` also counts some of Python's own small allocations,
-#   so the last digit of a peak can differ by 0.01 MB from run to run.)
+#   steps, 5.7 times from 1 to 10 steps (17.9 to 101.4 MB), because the graph of every inner
+#   step and of its gradient stays alive until the outer backward pass; on this reference
+#   path each step of each task also holds a full copy of the embedding table's gradient.
+#   First-order MAML as the library writes it, the same inner loop with
+#   `create_graph=False`, grows too (11.5 to 63.8 MB): its inner gradients are constants, but
+#   every step $\phi_{k+1} = \phi_k - \alpha g_k$ is recorded and keeps $\phi_k$ and
+#   $\alpha g_k$, because that chain is what carries the query gradient back to $\theta$.
+#   At 10 steps second order still needs 1.6 times as much. The fast path's first-order MAML
+#   stays flat (1.44 MB at every step count, 44 times less at 10 steps): it runs the inner
+#   loop on a detached copy of $\theta$ and links the final $\phi$ back with one node whose
+#   gradient is the identity, so nothing of the inner steps stays alive. Same gradient, two
+#   memory profiles: the plain formula is the one to read, the linked one the one to run on a
+#   large model. (`tracemalloc` also counts some of Python's own small allocations, so the
+#   last digit of a peak can differ by 0.01 MB from run to run.)
 #
 # ## Summary
 #
@@ -246,9 +255,10 @@ report.save()
 # * No method wins everywhere. Metric meta-learners (Matching, ProtoNet) and supervised
 #   pre-training lead at 1 to 2 shots; raw bag-of-words catches up at 5 shots and leads at
 #   10. Always report the baselines next to a meta-learner.
-# * Cost matters as much as accuracy: seconds per step differ by about 8 times between
-#   the algorithms, and second-order MAML's memory grows with the number of inner steps,
-#   while first-order MAML's stays flat.
+# * Cost matters as much as accuracy: seconds per step differ by about 4 times between
+#   the algorithms, and second-order MAML's memory grows with the number of inner steps;
+#   first-order MAML's stays flat only when its inner loop is linked back with one node
+#   (the fast path), not as the plain formula.
 #
 # ## Exercises
 #
