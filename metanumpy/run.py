@@ -11,22 +11,22 @@
 The support set is fixed (any number of examples per class, unbalanced allowed) and the
 texts are its queries: `run.episode(...)` builds one `Episode` from them, and the predictions
 are exactly `learner.predict(episode)` (argmax of `learner.query_logits(episode)`), the same
-path as evaluation on sampled episodes. Nothing here needs the training data: the run folder
-holds everything (settings.json, vocab.txt, best.npz).
+path as evaluation on sampled episodes. The run folder holds everything (settings.json,
+vocab.txt, best.npz); only a run with the lexical encoder also reads its training data again,
+for the idf weights it was built with.
 
 MAML, FOMAML and Reptile adapt a classifier with one output per class of the episodes it
 was trained on (`train --ways N`): their support set must have exactly N classes.
 ProtoNet and Matching Networks take any number of classes (two or more).
 """
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import backend as B, checkpoint
-from .experiment import ALGO_DEFAULTS, Settings
+from . import backend as B, checkpoint, runfolder
+from .experiment import ALGO_DEFAULTS, Experiment, Settings
 from .meta import make_learner
 from .report import classification_report
 from .tasks import fixed_episode
@@ -106,17 +106,20 @@ def load_run(folder, weights="best.npz"):
     weights: the file in the folder to load, best.npz (best on validation) or checkpoint.npz.
     """
     folder = Path(folder)
-    path = folder / "settings.json"
-    if not path.is_file():
-        raise ValueError(f"{path} not found: is {folder} a folder made by "
-                         "`python -m metanumpy train --out ...`?")
-    saved = json.loads(path.read_text(encoding="utf-8"))
+    saved = runfolder.read(folder)
+    if saved is None:
+        raise ValueError(f"{folder / runfolder.SETTINGS_FILE} not found: is {folder} a folder "
+                         "made by `python -m metanumpy train --out ...`?")
     settings, algo = Settings(**saved["settings"]), saved["algo"]
-    vocab = Vocab.load(folder / "vocab.txt")
-    options = {**ALGO_DEFAULTS.get(algo, {}), **saved["options"]}
-    learner = make_learner(algo, len(vocab), settings.ways, dim=settings.dim,
-                           hidden=settings.hidden, encoder=settings.encoder, seed=settings.seed,
-                           **options)
+    if settings.encoder == "lexical":  # its idf comes from the meta-training text: needs the data
+        exp, algo, options = Experiment.load(folder)
+        learner, vocab = exp.learner(algo, **options), exp.vocab
+    else:
+        vocab = Vocab.load(folder / "vocab.txt")
+        options = {**ALGO_DEFAULTS.get(algo, {}), **saved["options"]}
+        learner = make_learner(algo, len(vocab), settings.ways, dim=settings.dim,
+                               hidden=settings.hidden, encoder=settings.encoder,
+                               seed=settings.seed, **options)
     if not (folder / weights).is_file():
         raise ValueError(f"{folder / weights} not found: has the run in {folder} been "
                          "validated at least once?")

@@ -66,6 +66,18 @@ def test_every_algorithm_takes_an_unbalanced_support_set(runs, algo):
         assert np.allclose(library, by_hand, atol=1e-6)
 
 
+def test_a_lexical_run_predicts_like_its_learner(tmp_path):
+    """The lexical encoder's idf comes from the training text: load_run rebuilds it from there."""
+    folder = tmp_path / "lexical"
+    main(["train", "--algo", "protonet", *TRAIN_FLAGS, "--encoder", "lexical",
+          "--ngram-buckets", "512", "--max-len", "64", "--out", str(folder)])
+    run = load_run(folder)
+    exp, _, _ = Experiment.load(folder)
+    episode = exp.episodes("test", 1)[0]
+    result = run.predict(pairs(episode), episode.query_texts)
+    assert result.labels == [episode.classes[k] for k in run.learner.predict(episode)]
+
+
 def test_head_size_errors_say_what_to_do(runs):
     three = [("a", "good"), ("b", "bad"), ("c", "fine")]
     for algo in ("maml", "fomaml", "reptile"):
