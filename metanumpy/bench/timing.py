@@ -11,7 +11,7 @@ BLAS thread (`threads.py`).
 
 * The step times are wall-clock seconds of `learner.meta_train_step(batch)`, each on its own
   meta-batch, after `warmup` untimed steps.
-* `peak_rss_mb` is the process's peak resident memory (`getrusage`), `above_baseline_mb` the
+* `peak_rss_mb` is the process's peak resident memory (VmHWM on Linux), `above_baseline_mb` the
   same minus the resident memory just before the learner is built (what the learner and its
   steps need, without the interpreter and the imported libraries: PyTorch's import alone is
   about 300 MB). They mean "this (algo, size)" only in a fresh process, which is how
@@ -59,8 +59,9 @@ def measure(algo, size, steps=20, warmup=3, inner_steps=INNER_STEPS, backend="nu
     if path not in PATHS:
         raise ValueError(f"bench: unknown path {path!r}; choose from {', '.join(PATHS)}")
     batches = meta_batches(SIZES[size], warmup + steps + PROFILED_STEPS, seed)
-    with B.use_backend(backend), B.default_dtype("float32"):
-        step, batches = _step_function(algo, size, inner_steps, seed, path, torch_threads, batches)
+    with B.use_backend(backend), B.default_dtype("float32"), fast.enabled(path == "fast"):
+        step, batches, baseline = _step_function(algo, size, inner_steps, seed, path,
+                                                 torch_threads, batches)
         for batch in batches[:warmup]:
             step(batch)
         times = []
@@ -70,23 +71,20 @@ def measure(algo, size, steps=20, warmup=3, inner_steps=INNER_STEPS, backend="nu
             times.append(time.perf_counter() - start)
         median = float(np.median(times))
         share = kernel_share(step, batches[warmup + steps:], median, path)
+    peak = peak_rss_mb()
     return {
         "algo": algo, "size": size, "path": path,
         "inner_steps": inner_steps if algo in INNER_LOOP else None,
         "threads": torch_threads if path == "torch" else 1,
         "median_s": median, "min_s": float(min(times)), "max_s": float(max(times)),
-        "peak_rss_mb": peak_rss_mb(), "above_baseline_mb": peak_rss_mb() - _baseline_mb,
+        "peak_rss_mb": peak, "above_baseline_mb": peak - baseline,
         "kernel_share": share,
     }
 
 
-_baseline_mb = 0.0
-
-
 def _step_function(algo, size, inner_steps, seed, path, torch_threads, batches):
-    """(one meta-step as a function of a meta-batch, the batches in the form it takes), after
-    noting the resident memory before the learner is built."""
-    global _baseline_mb
+    """(one meta-step as a function of a meta-batch, the batches in the form it takes, the
+    resident memory in MB just before the learner is built)."""
     if path == "torch":
         import torch
 
@@ -94,14 +92,11 @@ def _step_function(algo, size, inner_steps, seed, path, torch_threads, batches):
 
         torch.set_num_threads(torch_threads)
         batches = [torch_batch(b) for b in batches]
-        _baseline_mb = current_rss_mb()
-        return torch_learner(algo, SIZES[size], inner_steps, seed), batches
+        baseline = current_rss_mb()
+        return torch_learner(algo, SIZES[size], inner_steps, seed), batches, baseline
     one_blas_thread()
-    if path == "fast":
-        fast.enable()
-        keep_freed_memory()
-    _baseline_mb = current_rss_mb()
-    return learner(algo, SIZES[size], inner_steps, seed).meta_train_step, batches
+    baseline = current_rss_mb()
+    return learner(algo, SIZES[size], inner_steps, seed).meta_train_step, batches, baseline
 
 
 def current_rss_mb():
@@ -171,6 +166,8 @@ def main(argv=None):
     parser.add_argument("--path", default="reference", choices=PATHS)
     parser.add_argument("--torch-threads", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.path == "fast":  # this process is one row: the fast path's process setting too
+        keep_freed_memory()
     row = measure(args.algo, args.size, args.steps, args.warmup, args.inner_steps, args.backend,
                   path=args.path, torch_threads=args.torch_threads)
     print(json.dumps(row))
