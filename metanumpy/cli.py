@@ -121,6 +121,13 @@ def choose_path(args):
     print(f"metanumpy: {fast.describe()}" + "".join(f"; {n}" for n in notes), flush=True)
 
 
+def current_path():
+    """"fast" or "reference": the path this process computes on, recorded with its results."""
+    from . import fast
+
+    return "fast" if fast.is_enabled() else "reference"
+
+
 def settings_from(args):
     return Settings(tasks=args.data or args.tasks, ways=args.ways, shots=args.shots,
                     queries=args.queries, seed=args.seed, max_len=args.max_len,
@@ -185,7 +192,8 @@ def cmd_train(args):
     copied = load_init(learner, exp.vocab, args.init) if args.init else None
     training = {"steps": args.steps, "meta_batch": args.meta_batch,
                 "eval_every": args.eval_every, "val_episodes": args.val_episodes}
-    record = exp.record(out, args.algo, options, training, init=args.init)
+    record = {**exp.record(out, args.algo, options, training, init=args.init),
+              "path": current_path()}
     runfolder.bind(out, record, restart=args.restart)  # refuses before anything is written
     val, test = exp.episodes("val", args.val_episodes), exp.episodes("test", args.test_episodes)
     trainer = Trainer(learner, exp.sampler("train"), val, steps=args.steps,
@@ -234,8 +242,9 @@ def cmd_evaluate(args):
           f"{result}")
     path = args.json or os.path.join(folder, f"evaluation-{args.split}.json")
     checkpoint.write_json(path, {
-        "checkpoint": args.checkpoint, "split": args.split, "episodes": result.n,
-        "mean": result.mean, "ci95": result.ci95, "accuracies": result.accuracies.tolist()})
+        "checkpoint": args.checkpoint, "split": args.split, "path": current_path(),
+        "episodes": result.n, "mean": result.mean, "ci95": result.ci95,
+        "accuracies": result.accuracies.tolist()})
     print(f"per-episode accuracies: {path}")
     return result
 
@@ -301,15 +310,17 @@ def cmd_table(args):
     overrides = {k: getattr(args, k) for k in ("max_len", "dim", "hidden", "encoder",
                                                "ngram_buckets")
                  if getattr(args, k) is not None}
+    path = current_path()
     try:
         unlabelled = read_texts(args.text) if args.text else []
         table = results.run(families=args.data or split(args.families),
                             learners=split(args.learners), baselines=split(args.baselines),
                             episodes=args.episodes, steps=args.steps, seed=args.seed,
-                            out=args.out, settings=overrides, unlabelled=unlabelled)
+                            out=args.out, settings=overrides, unlabelled=unlabelled,
+                            path=path)
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"table: {err}") from None
-    print(results.markdown(table, args.episodes, args.steps, args.seed))
+    print(results.markdown(table, args.episodes, args.steps, args.seed, path))
 
 
 def cmd_pretrain(args):

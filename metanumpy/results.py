@@ -8,6 +8,8 @@ sentiment) it evaluates the baselines and meta-trains each algorithm with the sa
 evaluates everyone on the *same* fixed meta-test episodes: mean accuracy with its 95%
 confidence interval, and the training time on this machine. It writes `results.md` (the
 tables) and `results.json` (every number) into `--out`, and prints the tables as it goes.
+Both say which computation path made the numbers ("reference" or "fast"): the caller passes
+it in, since this reference module cannot look (it must not import metanumpy.fast).
 """
 
 import json
@@ -17,6 +19,7 @@ import time
 from .experiment import Experiment
 from .meta.baselines import (BowNearestCentroid, FinetuneFromScratch, PretrainThenFinetune,
                              TfidfNearestCentroid)
+from .runfolder import PATHS
 from .tasks import evaluate
 from .train import load_best, train
 
@@ -51,9 +54,10 @@ def run_baseline(name, exp, episodes, unlabelled=()):
     return evaluate(model.predict, episodes), train_seconds
 
 
-def run_learner(algo, exp, episodes, steps, out_dir):
+def run_learner(algo, exp, episodes, steps, out_dir, path):
     learner = exp.learner(algo)
-    exp.save(out_dir, algo, {})  # so that `python -m metanumpy evaluate out_dir` works
+    record = {**exp.record(out_dir, algo, {}), "path": path}
+    exp.save(out_dir, algo, {}, record)  # so that `python -m metanumpy evaluate out_dir` works
     history = train(learner, exp.sampler("train"), exp.episodes("val", 100), steps=steps,
                     eval_every=max(steps // 5, 1), out_dir=out_dir, log=lambda line: None,
                     resume=False)
@@ -71,13 +75,16 @@ def check_names(learners, baselines):
 
 
 def run(families=tuple(SETTINGS), learners=LEARNERS, baselines=BASELINES, episodes=600,
-        steps=2000, seed=0, out="results", log=print, settings=None, unlabelled=()):
+        steps=2000, seed=0, out="results", log=print, settings=None, unlabelled=(), *, path):
     """Evaluate everything; returns {family: {setting: {name: row}}} and writes the files.
 
     families: built-in family names and/or data folders (5-way 1-shot and 5-shot each).
     settings: Experiment overrides for every run (e.g. {"max_len": 32, "encoder": "tfidf"}).
     unlabelled: extra texts for the tf-idf baseline's IDF (e.g. from `--text FILE`).
+    path: the computation path this process is on, "reference" or "fast" (recorded).
     """
+    if path not in PATHS:
+        raise ValueError(f"table: path must be one of {', '.join(PATHS)}, got {path!r}")
     check_names(learners, baselines)
     os.makedirs(out, exist_ok=True)
     table = {}
@@ -93,19 +100,20 @@ def run(families=tuple(SETTINGS), learners=LEARNERS, baselines=BASELINES, episod
                     result, seconds = run_baseline(name, exp, test, unlabelled)
                 else:
                     folder = os.path.join(out, "runs", f"{name_of}-{ways}w{shots}s-{name}")
-                    result, seconds = run_learner(name, exp, test, steps, folder)
+                    result, seconds = run_learner(name, exp, test, steps, folder, path)
                 rows[name] = {"mean": result.mean, "ci95": result.ci95, "n": result.n,
                               "train_seconds": seconds}
                 log(f"{name_of:12s} {setting:13s} {LABELS[name]:44s} {result}  "
                     f"(trained {seconds:.0f}s)")
-            write(table, out, episodes, steps, seed)
+            write(table, out, episodes, steps, seed, path)
     return table
 
 
-def markdown(table, episodes, steps, seed):
+def markdown(table, episodes, steps, seed, path):
     lines = [f"Mean accuracy on {episodes} fixed meta-test episodes, ± 95% CI "
              f"(1.96 std / sqrt(n)); meta-learners trained {steps} steps (meta-batch 4), seed "
-             f"{seed}, best meta-validation model; time = training seconds on this machine."]
+             f"{seed}, best meta-validation model, {path} path; time = training seconds on "
+             "this machine."]
     for family, settings in table.items():
         names = list(next(iter(settings.values())))
         lines += ["", f"**{family}**", "", "| learner | " + " | ".join(settings) + " | time |",
@@ -117,9 +125,9 @@ def markdown(table, episodes, steps, seed):
     return "\n".join(lines) + "\n"
 
 
-def write(table, out, episodes, steps, seed):
+def write(table, out, episodes, steps, seed, path):
     with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as f:
-        json.dump({"episodes": episodes, "steps": steps, "seed": seed, "table": table}, f,
-                  indent=1)
+        json.dump({"episodes": episodes, "steps": steps, "seed": seed, "path": path,
+                   "table": table}, f, indent=1)
     with open(os.path.join(out, "results.md"), "w", encoding="utf-8") as f:
-        f.write(markdown(table, episodes, steps, seed))
+        f.write(markdown(table, episodes, steps, seed, path))

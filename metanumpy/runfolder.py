@@ -2,6 +2,7 @@
 
     record = runfolder.make_record(out, exp.settings.to_dict(), "maml", {"inner_lr": 2.0},
                                    training={"meta_batch": 4, ...}, init="emb.npz")
+    record["path"] = "reference"                 # or "fast": the caller knows which it is on
     runfolder.bind(out, record, restart=False)   # RunFolderMismatch if the folder disagrees
     runfolder.write(out, record)                   # settings.json, after every check passed
 
@@ -11,6 +12,15 @@ bounds, the `--init` file with its SHA-256, and for real data the location of th
 (relative to the run folder when possible, so a project folder can move as a whole) and a
 content hash of its files. `train` into a folder whose record differs refuses and prints
 `name: old -> new`; `evaluate` warns when the data changed since training.
+
+It also records the computation path the run trained on, `"path": "reference"` or `"fast"`
+(metanumpy/fast/). The two agree to float32 rounding, except Reptile with its inner Adam, whose
+trajectory parts after a few steps; a resumed run promises the uninterrupted run exactly, which
+the other path cannot keep, so a path change refuses like any other setting. Only `train` is
+bound: `evaluate` and `predict` read a finished model, and may do so on either path.
+A folder made before the path was recorded has no "path": which path trained it is unknown, so
+it continues on either (guessing "reference" would wrongly refuse a fast-path run continuing on
+its own path), and the rerun writes the field, which binds the folder from then on.
 """
 
 import hashlib
@@ -22,6 +32,8 @@ from pathlib import Path
 SETTINGS_FILE = "settings.json"
 FREE_TO_CHANGE = ("steps",)
 """Training settings a rerun may change: a larger --steps continues the run."""
+PATHS = ("reference", "fast")
+"""The computation paths a run or a results table can be made on (metanumpy/fast/)."""
 RUN_FILES = ("checkpoint.npz", "checkpoint.prev.npz", "best.npz", "history.json", "curves.png",
              "evaluation-train.json", "evaluation-val.json", "evaluation-test.json")
 """What `train` writes besides settings.json and vocab.txt; `--restart` removes these."""
@@ -112,6 +124,7 @@ def _comparable(record):
     flat.update({name: value for name, value in record.get("training", {}).items()
                  if name not in FREE_TO_CHANGE})
     flat["init"] = record.get("init")  # compared by content (sha256), shown by its path
+    flat["path"] = record.get("path")  # None: made before the path was recorded
     flat.update(record.get("options", {}))
     return flat
 
@@ -124,6 +137,8 @@ def differences(old, new):
         a, b = old_flat.get(name, "default"), new_flat.get(name, "default")
         if name == "init" and a and b and a["sha256"] == b["sha256"]:
             continue  # the same file, maybe reached by another path
+        if name == "path" and None in (a, b):
+            continue  # an older folder: its path is unknown, so it continues on either
         if a != b:
             lines.append(f"{name}: {_short(a)} -> {_short(b)}")
     return lines
@@ -163,9 +178,18 @@ def bind(out_dir, record, restart=False):
     if lines:
         raise RunFolderMismatch(
             f"the run folder {out_dir} holds a run with other settings:\n"
-            + "".join(f"  {line}\n" for line in lines)
+            + "".join(f"  {line}\n" for line in lines) + _path_advice(old, lines)
             + "Train into a new folder (--out NEW), or discard that run and start again "
               "(--restart).")
+
+
+def _path_advice(old, lines):
+    """A line on how to continue the run on its own path, when the path is what differs."""
+    if not any(line.startswith("path: ") for line in lines):
+        return ""
+    rerun = ("with --fast-path" if old["path"] == "fast"
+             else "without --fast-path (and without METANUMPY_FAST_PATH=1)")
+    return f"It was trained on the {old['path']} path: to continue it, rerun {rerun}.\n"
 
 
 def write(out_dir, record):

@@ -48,6 +48,23 @@ def reference_path_after_each_test():
         pytest.fail("the test left metanumpy.fast enabled: use `with fast.enabled(): ...`")
 
 
+@pytest.fixture
+def on_path(monkeypatch):
+    """on_path(path, command, argv): a command-line call (cli.main or cli.console) on "reference"
+    or "fast" (which adds --fast-path). The command leaves the fast path on, as a process would,
+    so it is switched off again after each call; and malloc's process-wide setting
+    (fast/allocator.py) is not applied to the test process."""
+    monkeypatch.setenv("METANUMPY_KEEP_FREED_MEMORY", "0")
+
+    def run(path, command, argv):
+        try:
+            return command([*argv, "--fast-path"] if path == "fast" else list(argv))
+        finally:
+            fast.disable()
+
+    return run
+
+
 def _cupy_param():
     """The cupy case: marked `gpu`, and skipped (with the reason) when there is no GPU to run it."""
     reason = None

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from metanumpy import results
 from metanumpy.cli import main
 from metanumpy.experiment import Experiment
 from metanumpy.meta.baselines import TfidfNearestCentroid
@@ -55,3 +56,23 @@ def test_table_errors_are_one_clear_line(tmp_path):
     with pytest.raises(SystemExit, match="table: unknown learner 'protonets'"):
         main(["table", "--data", str(data), "--learners", "protonets", "--out",
               str(tmp_path / "r")])
+
+
+@pytest.mark.parametrize("path", ["reference", "fast"])
+def test_the_table_records_the_path_that_made_it(tmp_path, on_path, path):
+    data = write_folder(tmp_path / "intents")
+    out = tmp_path / "results"
+    on_path(path, main, ["table", "--data", str(data), "--learners", "protonet", "--baselines",
+                         "bow", "--episodes", "2", "--steps", "1", "--max-len", "12", "--out",
+                         str(out)])
+    assert json.loads((out / "results.json").read_text())["path"] == path
+    header = (out / "results.md").read_text().splitlines()[0]
+    assert f"best meta-validation model, {path} path;" in header
+    run = out / "runs" / "intents-5w1s-protonet"
+    assert json.loads((run / "settings.json").read_text())["path"] == path
+
+
+def test_the_table_refuses_an_unknown_path(tmp_path):
+    with pytest.raises(ValueError, match="table: path must be one of reference, fast, got 'gpu'"):
+        results.run(families=["topics"], out=str(tmp_path / "r"), path="gpu")
+    assert not (tmp_path / "r").exists()

@@ -153,3 +153,52 @@ def test_curves_are_drawn_at_the_end_and_on_ctrl_c(data, capsys, monkeypatch):
     assert console(flags(data, out, "--steps", "10")) == 0
     assert "stopped at step 3" in capsys.readouterr().out
     assert (out / "curves.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("first", ["reference", "fast"])
+def test_a_path_change_refuses_with_advice_and_the_same_path_continues(data, capsys, on_path,
+                                                                       first):
+    out = data.parent / "run"
+    other = "fast" if first == "reference" else "reference"
+    assert on_path(first, console, flags(data, out, "--steps", "1")) == 0
+    assert settings(out)["path"] == first
+    before = (out / "settings.json").read_bytes()
+    capsys.readouterr()
+    assert on_path(other, console, flags(data, out, "--steps", "2")) == 1
+    err = capsys.readouterr().err
+    assert f"  path: {first} -> {other}\n" in err
+    advice = "rerun with --fast-path" if first == "fast" else "rerun without --fast-path"
+    assert f"It was trained on the {first} path: to continue it, {advice}" in err
+    assert "--restart" in err and (out / "settings.json").read_bytes() == before
+    assert on_path(first, console, flags(data, out, "--steps", "2")) == 0
+    assert "at step 1" in capsys.readouterr().out
+    assert on_path(other, console, flags(data, out, "--steps", "1", "--restart")) == 0
+    assert settings(out)["path"] == other
+
+
+def test_a_folder_from_before_paths_were_recorded_continues_on_either_path(data, capsys,
+                                                                          on_path):
+    out = data.parent / "run"
+    assert console(flags(data, out, "--steps", "1")) == 0
+    record = settings(out)
+    del record["path"]
+    (out / "settings.json").write_text(json.dumps(record), encoding="utf-8")
+    assert on_path("fast", console, flags(data, out, "--steps", "2")) == 0
+    assert "at step 1" in capsys.readouterr().out
+    assert settings(out)["path"] == "fast"               # written from then on
+    assert console(flags(data, out, "--steps", "3")) == 1  # and binding
+
+
+def test_evaluate_and_predict_read_a_run_on_either_path(data, capsys, on_path):
+    out = data.parent / "run"
+    assert on_path("fast", console, flags(data, out, "--steps", "1")) == 0
+    for path in ("reference", "fast"):
+        assert on_path(path, console, ["evaluate", str(out), "--episodes", "2"]) == 0
+        assert json.loads((out / "evaluation-test.json").read_text())["path"] == path
+    support, query = data.parent / "support.tsv", data.parent / "query.tsv"
+    support.write_text("g\tgword text\nh\thword text\n", encoding="utf-8")
+    query.write_text("gword number\nhword number\n", encoding="utf-8")
+    capsys.readouterr()
+    assert console(["predict", str(out), "--support", str(support), "--query", str(query)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "label\tp(g)\tp(h)\ttext"
+    assert settings(out)["path"] == "fast"
