@@ -137,10 +137,12 @@ def settings_from(args):
 
 def algo_options(args):
     """The algorithm options the user set explicitly (None means: use the default)."""
-    names = {"maml": ["inner_lr", "inner_steps", "eval_inner_steps", "outer_lr", "anil", "meta_sgd"],
-             "fomaml": ["inner_lr", "inner_steps", "eval_inner_steps", "outer_lr", "anil"],
+    names = {"maml": ["inner_lr", "inner_steps", "eval_inner_steps", "outer_lr", "anil", "meta_sgd",
+                      "head", "distance"],
+             "fomaml": ["inner_lr", "inner_steps", "eval_inner_steps", "outer_lr", "anil", "head",
+                        "distance"],
              "reptile": ["inner_lr", "inner_steps", "eval_inner_steps", "outer_lr",
-                         "inner_optimizer"],
+                         "inner_optimizer", "head", "distance"],
              "matching": ["outer_lr", "temperature"], "protonet": ["outer_lr", "distance"]}
     given = {n for ns in names.values() for n in ns if getattr(args, n) not in (None, False)}
     ignored = sorted(given - set(names[args.algo]))
@@ -439,8 +441,13 @@ def build_parser():
     p.add_argument("--meta-sgd", action="store_true", help="MAML: learn per-weight inner rates")
     p.add_argument("--temperature", type=positive_float, default=None,
                    help="Matching Networks cosine scale (unset: 10)")
+    p.add_argument("--head", default=None, choices=["learned", "prototypes"],
+                   help="MAML/Reptile classifier head: learned with the rest, or built for each "
+                   "task from the support set's prototypes, Proto-MAML (unset: learned; "
+                   "prototypes with --encoder lexical)")
     p.add_argument("--distance", default=None, choices=["euclidean", "cosine"],
-                   help="ProtoNet distance (unset: euclidean)")
+                   help="ProtoNet's distance, and the prototype head's (unset: euclidean; "
+                   "cosine with --encoder lexical)")
     add_path_flag(p)
     p.set_defaults(run=cmd_train)
 

@@ -124,6 +124,11 @@ CASES = [
      r"error: --inner-lr does not apply to --algo protonet \(only to maml, fomaml, reptile\)"),
     ("meta-sgd with fomaml", [*TRAIN, "--algo", "fomaml", "--meta-sgd"], 1,
      r"error: --meta-sgd does not apply to --algo fomaml \(only to maml\)"),
+    ("distance without the prototype head", [*TRAIN, "--algo", "maml", "--distance", "cosine"],
+     1, r"error: distance \(--distance\) applies to protonet, or to maml with head='prototypes' "
+     r"\(--head prototypes\)"),
+    ("head with protonet", [*TRAIN, "--head", "prototypes"], 1,
+     r"error: --head does not apply to --algo protonet \(only to maml, fomaml, reptile\)"),
     ("evaluate no folder", ["evaluate"], 2, r"python -m metanumpy evaluate: error: the following"),
     ("evaluate episodes 0", ["evaluate", "{run}", "--episodes", "0"], 2,
      r"python -m metanumpy evaluate: error: argument --episodes: must be at least 1"),

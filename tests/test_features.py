@@ -73,7 +73,7 @@ def test_lexical_experiment_needs_ngrams_and_starts_protonet_at_cosine():
     exp = Experiment(tasks="topics", encoder="lexical", ngram_buckets=64, max_len=96, dim=8)
     learner = exp.learner("protonet")
     assert learner.distance == "cosine" and isinstance(learner.model, LexicalEncoder)
-    maml = exp.learner("maml", inner_steps=1)
+    maml = exp.learner("maml", head="learned", inner_steps=1)
     assert maml.model.encoder.out_dim == 8 and not maml.model.encoder.exact
     assert maml.meta_train_step(exp.sampler().batch(2))["loss"] > 0
 

@@ -37,6 +37,9 @@ NON_DEFAULT = [
     ("reptile", {"inner_lr": 0.1}), ("reptile", {"inner_steps": 2}),
     ("reptile", {"eval_inner_steps": 3}), ("reptile", {"outer_lr": 0.5}),
     ("reptile", {"inner_optimizer": "sgd"}),
+    ("maml", {"head": "prototypes"}), ("fomaml", {"head": "prototypes"}),
+    ("reptile", {"head": "prototypes"}), ("maml", {"head": "prototypes", "distance": "cosine"}),
+    ("reptile", {"head": "prototypes", "distance": "cosine"}),
     ("matching", {"temperature": 3.0}), ("matching", {"outer_lr": 0.05}),
     ("protonet", {"distance": "cosine"}), ("protonet", {"outer_lr": 0.05}),
 ]
@@ -154,6 +157,9 @@ ALGO_FLAGS = [
     ("reptile", ["--outer-lr", "0.5"], "outer_lr", 0.5),
     ("matching", ["--temperature", "4"], "temperature", 4.0),
     ("protonet", ["--distance", "cosine"], "distance", "cosine"),
+    ("maml", ["--head", "prototypes", "--distance", "cosine"], "distance", "cosine"),
+    ("fomaml", ["--head", "prototypes"], "distance", "euclidean"),
+    ("reptile", ["--head", "prototypes", "--distance", "cosine"], "distance", "cosine"),
 ]
 
 

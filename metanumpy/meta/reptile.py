@@ -47,11 +47,11 @@ class Reptile(MetaLearner):
     def finetune(self, ids, mask, labels, steps):
         """`steps` ordinary training steps from theta on (ids, mask, labels) with the inner
         optimizer; returns (phi, last loss, last accuracy). theta itself is not changed."""
-        phi = {n: Tensor(p.data, requires_grad=True) for n, p in self.model.named_parameters()}
+        phi = {n: Tensor(p.data, requires_grad=True) for n, p in self.start(ids, mask, labels).items()}
         adam = Adam(list(phi.values()), lr=self.inner_lr) if self.inner_optimizer == "adam" else None
         loss = logits = None
         for _ in range(steps):
-            logits = self.model(ids, mask, params=phi)
+            logits = self.logits(ids, mask, phi)
             loss = cross_entropy(logits, labels)
             grads = grad(loss, list(phi.values()))
             if adam:  # Adam replaces each copy's .data with a new array: theta is never written
@@ -63,6 +63,14 @@ class Reptile(MetaLearner):
                     phi = {n: p.requires_grad_() for n, p in sgd_step(phi, grads, self.inner_lr).items()}
         acc = None if logits is None else accuracy(logits, labels)  # last step, before its update
         return phi, loss, acc
+
+    def start(self, ids, mask, labels):
+        """Where training on a task starts: theta, the model's parameters (name -> Tensor)."""
+        return dict(self.model.named_parameters())
+
+    def logits(self, ids, mask, params):
+        """The model's logits with the weights `params`."""
+        return self.model(ids, mask, params=params)
 
     def train_on_task(self, episode):
         """k inner steps on all of a training episode's examples (support and query)."""
@@ -98,4 +106,4 @@ class Reptile(MetaLearner):
         phi, _, _ = self.finetune(episode.support_ids, episode.support_mask,
                                   episode.support_labels, steps)
         with no_grad():
-            return self.model(episode.query_ids, episode.query_mask, params=phi)
+            return self.logits(episode.query_ids, episode.query_mask, phi)

@@ -122,12 +122,13 @@ class LexicalEncoder(Module):
         return f"{self.vocab_size} ids, dim={self.dim}, exact={self.exact}"
 
 
-def lexical_model(algo, vocab, corpus, ways, dim=64, hidden=64, seed=0, max_len=None):
-    """The network `algo` trains with the lexical encoder (idf from the `corpus` texts).
+def lexical_model(embedder, vocab, corpus, ways, dim=64, hidden=64, seed=0, max_len=None):
+    """The network a learner trains with the lexical encoder (idf from the `corpus` texts).
 
-    ProtoNet and Matching Networks compare the encoder's output itself (exact + learned parts,
-    no projection on top, so they start as the baseline); the classifier-based learners get a
-    TextClassifier over the learned part only.
+    embedder=True (ProtoNet, Matching Networks, and MAML or Reptile with a prototype head):
+    the encoder itself, exact + learned parts, no projection on top, so the learner starts as
+    the baseline. embedder=False (a learned classifier head): a TextClassifier over the
+    learned part only.
     """
     from .classifier import TextClassifier
 
@@ -135,7 +136,7 @@ def lexical_model(algo, vocab, corpus, ways, dim=64, hidden=64, seed=0, max_len=
         raise ValueError("the lexical encoder needs character n-grams: set ngram_buckets "
                          "(--ngram-buckets 32768) and a max_len that keeps them (--max-len 256)")
     weights = idf_weights(vocab, corpus, max_len)
-    if algo in ("protonet", "matching"):
+    if embedder:
         return LexicalEncoder(len(vocab), weights, dim=dim, seed=seed)
     encoder = LexicalEncoder(len(vocab), weights, dim=dim, exact=False, seed=seed)
     return TextClassifier(len(vocab), ways, dim=dim, hidden=hidden, encoder=encoder, seed=seed)
