@@ -39,8 +39,10 @@ def train_both_ways(exp, algo, **options):
 
 @pytest.mark.parametrize("algo, options", [
     ("maml", {}), ("fomaml", {}), ("matching", {}), ("protonet", {}),
-    ("reptile", {"inner_optimizer": "sgd"}),
-], ids=["maml", "fomaml", "matching", "protonet", "reptile-sgd"])
+    ("reptile", {"inner_optimizer": "sgd"}), ("maml", {"head": "prototypes"}),
+    ("reptile", {"inner_optimizer": "sgd", "head": "prototypes", "distance": "cosine"}),
+], ids=["maml", "fomaml", "matching", "protonet", "reptile-sgd", "protomaml",
+        "protoreptile-sgd-cosine"])
 def test_both_paths_train_to_the_same_losses_and_accuracy(exp, algo, options):
     (reference, ref_acc), (fast_losses, fast_acc) = train_both_ways(exp, algo, **options)
     np.testing.assert_allclose(fast_losses, reference, rtol=2e-5, atol=1e-6)

@@ -25,8 +25,10 @@ Both parts have length 1 and $\\alpha$ respectively, so the cosine of two output
 $(\\cos_{exact} + \\alpha^2 \\cos_{learned}) / (1 + \\alpha^2)$: with a small starting
 $\\alpha$ a cosine-based learner (ProtoNet with `distance="cosine"`, Matching Networks)
 begins as the baseline, and meta-training decides how much the learned similarity adds.
-`exact=False` keeps only the learned part (dim `dim`), for the classifier-based learners
-(MAML, Reptile), whose head would otherwise need a row per vocabulary id.
+So do MAML and Reptile with a head built from the cosine prototypes (meta/protohead.py, their
+default with this encoder). `exact=False` keeps only the learned part (dim `dim`), for MAML
+and Reptile with a learned head (`head="learned"`), which would otherwise need a row per
+vocabulary id.
 
 Everything is built from the engine's primitives (embedding lookup, multiply, sum, sqrt,
 concatenate), so MAML's second-order gradients go through it.
