@@ -156,12 +156,17 @@ def algo_options(args):
 
 def load_init(learner, vocab, path):
     """Copy pre-trained embeddings from `path` (train --init) into `learner`; one-line errors."""
-    import zipfile
-
     from .pretrain import load_embeddings
 
+    return checked_init(path, lambda: load_embeddings(learner.model, vocab, path))
+
+
+def checked_init(path, load):
+    """`load()`, which reads the --init file `path`, with one-line errors for a bad file."""
+    import zipfile
+
     try:
-        return load_embeddings(learner.model, vocab, path)
+        return load()
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
         if isinstance(err, FileNotFoundError) or path in str(err):
             raise
@@ -306,7 +311,7 @@ def cmd_describe(args):
 
 def cmd_table(args):
     from . import results
-    from .pretrain import read_texts
+    from .pretrain import load_embedding_file, read_texts
 
     split = lambda text: [x for x in text.split(",") if x]  # noqa: E731
     overrides = {k: getattr(args, k) for k in ("max_len", "dim", "hidden", "encoder",
@@ -314,15 +319,17 @@ def cmd_table(args):
                  if getattr(args, k) is not None}
     path = current_path()
     try:
+        if args.init:  # a bad file stops the table before its first row, not at its first learner
+            checked_init(args.init, lambda: load_embedding_file(args.init))
         unlabelled = read_texts(args.text) if args.text else []
         table = results.run(families=args.data or split(args.families),
                             learners=split(args.learners), baselines=split(args.baselines),
                             episodes=args.episodes, steps=args.steps, seed=args.seed,
                             out=args.out, settings=overrides, unlabelled=unlabelled,
-                            path=path)
+                            path=path, init=args.init)
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"table: {err}") from None
-    print(results.markdown(table, args.episodes, args.steps, args.seed, path))
+    print(results.markdown(table, args.episodes, args.steps, args.seed, path, args.init))
 
 
 def cmd_pretrain(args):
@@ -507,6 +514,8 @@ def build_parser():
                    help="comma-separated meta-learners (empty: none)")
     p.add_argument("--baselines", default="bow,tfidf,scratch,pretrain",
                    help="comma-separated baselines (empty: none)")
+    p.add_argument("--init", default=None, help="start every learner's embeddings from a file "
+                   "made by `python -m metanumpy pretrain` (the baselines do not use it)")
     p.add_argument("--episodes", type=int, default=600, help="fixed meta-test episodes")
     p.add_argument("--steps", type=int, default=2000, help="meta-training steps per learner")
     p.add_argument("--seed", type=int, default=0, help="seed for data, models and episodes")

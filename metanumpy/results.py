@@ -19,6 +19,7 @@ import time
 from .experiment import Experiment
 from .meta.baselines import (BowNearestCentroid, FinetuneFromScratch, PretrainThenFinetune,
                              TfidfNearestCentroid)
+from .pretrain import load_embeddings
 from .runfolder import PATHS
 from .tasks import evaluate
 from .train import load_best, train
@@ -54,9 +55,13 @@ def run_baseline(name, exp, episodes, unlabelled=()):
     return evaluate(model.predict, episodes), train_seconds
 
 
-def run_learner(algo, exp, episodes, steps, out_dir, path):
+def run_learner(algo, exp, episodes, steps, out_dir, path, init=None):
+    """(EvalResult, training seconds) of `algo` meta-trained from the same seed as every
+    other row; init: a `pretrain` file its embeddings start from."""
     learner = exp.learner(algo)
-    record = {**exp.record(out_dir, algo, {}), "path": path}
+    if init:
+        load_embeddings(learner.model, exp.vocab, init)
+    record = {**exp.record(out_dir, algo, {}, init=init), "path": path}
     exp.save(out_dir, algo, {}, record)  # so that `python -m metanumpy evaluate out_dir` works
     history = train(learner, exp.sampler("train"), exp.episodes("val", 100), steps=steps,
                     eval_every=max(steps // 5, 1), out_dir=out_dir, log=lambda line: None,
@@ -75,13 +80,15 @@ def check_names(learners, baselines):
 
 
 def run(families=tuple(SETTINGS), learners=LEARNERS, baselines=BASELINES, episodes=600,
-        steps=2000, seed=0, out="results", log=print, settings=None, unlabelled=(), *, path):
+        steps=2000, seed=0, out="results", log=print, settings=None, unlabelled=(), *, path,
+        init=None):
     """Evaluate everything; returns {family: {setting: {name: row}}} and writes the files.
 
     families: built-in family names and/or data folders (5-way 1-shot and 5-shot each).
     settings: Experiment overrides for every run (e.g. {"max_len": 32, "encoder": "tfidf"}).
     unlabelled: extra texts for the tf-idf baseline's IDF (e.g. from `--text FILE`).
     path: the computation path this process is on, "reference" or "fast" (recorded).
+    init: a `pretrain` file every learner's embeddings start from (recorded; None: random).
     """
     if path not in PATHS:
         raise ValueError(f"table: path must be one of {', '.join(PATHS)}, got {path!r}")
@@ -100,19 +107,20 @@ def run(families=tuple(SETTINGS), learners=LEARNERS, baselines=BASELINES, episod
                     result, seconds = run_baseline(name, exp, test, unlabelled)
                 else:
                     folder = os.path.join(out, "runs", f"{name_of}-{ways}w{shots}s-{name}")
-                    result, seconds = run_learner(name, exp, test, steps, folder, path)
+                    result, seconds = run_learner(name, exp, test, steps, folder, path, init)
                 rows[name] = {"mean": result.mean, "ci95": result.ci95, "n": result.n,
                               "train_seconds": seconds}
                 log(f"{name_of:12s} {setting:13s} {LABELS[name]:44s} {result}  "
                     f"(trained {seconds:.0f}s)")
-            write(table, out, episodes, steps, seed, path)
+            write(table, out, episodes, steps, seed, path, init)
     return table
 
 
-def markdown(table, episodes, steps, seed, path):
+def markdown(table, episodes, steps, seed, path, init=None):
+    start = f", embeddings from {init}" if init else ""
     lines = [f"Mean accuracy on {episodes} fixed meta-test episodes, ± 95% CI "
-             f"(1.96 std / sqrt(n)); meta-learners trained {steps} steps (meta-batch 4), seed "
-             f"{seed}, best meta-validation model, {path} path; time = training seconds on "
+             f"(1.96 std / sqrt(n)); meta-learners trained {steps} steps (meta-batch 4){start}, "
+             f"seed {seed}, best meta-validation model, {path} path; time = training seconds on "
              "this machine."]
     for family, settings in table.items():
         names = list(next(iter(settings.values())))
@@ -125,9 +133,9 @@ def markdown(table, episodes, steps, seed, path):
     return "\n".join(lines) + "\n"
 
 
-def write(table, out, episodes, steps, seed, path):
+def write(table, out, episodes, steps, seed, path, init=None):
     with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as f:
         json.dump({"episodes": episodes, "steps": steps, "seed": seed, "path": path,
-                   "table": table}, f, indent=1)
+                   "init": init, "table": table}, f, indent=1)
     with open(os.path.join(out, "results.md"), "w", encoding="utf-8") as f:
-        f.write(markdown(table, episodes, steps, seed, path))
+        f.write(markdown(table, episodes, steps, seed, path, init))

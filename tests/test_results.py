@@ -76,3 +76,38 @@ def test_the_table_refuses_an_unknown_path(tmp_path):
     with pytest.raises(ValueError, match="table: path must be one of reference, fast, got 'gpu'"):
         results.run(families=["topics"], out=str(tmp_path / "r"), path="gpu")
     assert not (tmp_path / "r").exists()
+
+
+def test_table_init_starts_every_learner_from_the_file(tmp_path):
+    from metanumpy import checkpoint
+    from metanumpy.pretrain import save_embeddings
+
+    data = write_folder(tmp_path / "intents")
+    exp = Experiment(tasks=str(data), max_len=12, dim=8)
+    vectors = np.random.default_rng(1).normal(0, 5, size=(len(exp.vocab), 8))
+    save_embeddings(tmp_path / "emb.npz", vectors, exp.vocab)
+    out = tmp_path / "results"
+    main(["table", "--data", str(data), "--learners", "protonet", "--baselines", "",
+          "--episodes", "2", "--steps", "1", "--max-len", "12", "--dim", "8",
+          "--init", str(tmp_path / "emb.npz"), "--out", str(out)])
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["init"] == str(tmp_path / "emb.npz")
+    assert "embeddings from" in (out / "results.md").read_text().splitlines()[0]
+    run = out / "runs" / "intents-5w1s-protonet"
+    assert json.loads((run / "settings.json").read_text())["init"] is not None
+    table = checkpoint.load(run / "checkpoint.npz")["learner"]["model"]["encoder.embedding.weight"]
+    word = exp.vocab.token_to_id("please")
+    # one Adam step of 3e-3 from the file's row, nowhere near the random start (std 1)
+    np.testing.assert_allclose(table[word], vectors[word], atol=0.01)
+
+
+def test_table_init_refuses_a_bad_file_before_the_first_row(tmp_path):
+    data = write_folder(tmp_path / "intents")
+    with pytest.raises(SystemExit, match="nowhere.npz not found"):
+        main(["table", "--data", str(data), "--init", str(tmp_path / "nowhere.npz"),
+              "--out", str(tmp_path / "r")])
+    (tmp_path / "bad.npz").write_text("not an npz")
+    with pytest.raises(SystemExit, match="--init .*bad.npz: not an embeddings file"):
+        main(["table", "--data", str(data), "--init", str(tmp_path / "bad.npz"),
+              "--out", str(tmp_path / "r")])
+    assert not (tmp_path / "r").exists()
