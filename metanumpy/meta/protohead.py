@@ -17,7 +17,8 @@ meta-gradient reaches the encoder through the head's start as well as through th
 
 The model is an embedding network (as for ProtoNet); the head is not a parameter of it: it is
 built for each task, adapted, and thrown away. `make_learner(..., head="prototypes")` builds
-these learners.
+these learners. (The fast path speeds up their ops but not their inner loop: its one-node
+first-order link is written for plain MAML, so first-order ProtoMAML keeps its inner graph.)
 """
 
 from .. import backend as B
