@@ -94,17 +94,25 @@ class Experiment:
         return tasks.fixed_episodes(self.source, split, s.ways, s.shots, s.queries, self.vocab,
                                     n=n, seed=seed, max_len=s.max_len)
 
+    def options(self, algo, **options):
+        """Every option `algo` will run with: its defaults for this encoder, overridden by
+        `options`. A run folder records these, so later changes of a default cannot change
+        what a saved run means."""
+        merged = {**ALGO_DEFAULTS.get(algo, {}), **options}
+        if self.settings.encoder == "lexical":
+            merged = {**ALGO_DEFAULTS.get(algo, {}), **LEXICAL_DEFAULTS.get(algo, {}), **options}
+            if merged.get("head") == "prototypes":
+                merged = {**merged, **LEXICAL_HEAD_DEFAULTS[algo], **options}
+        return merged
+
     def learner(self, algo, **options):
         """A meta-learner with the algorithm's default options, overridden by `options`."""
         s = self.settings
-        merged = {**ALGO_DEFAULTS.get(algo, {}), **options}
+        merged = self.options(algo, **options)
         model = None
         if s.encoder == "lexical":  # idf from the meta-training text: see text/features.py
             from .text.features import lexical_model
 
-            merged = {**ALGO_DEFAULTS.get(algo, {}), **LEXICAL_DEFAULTS.get(algo, {}), **options}
-            if merged.get("head") == "prototypes":
-                merged = {**merged, **LEXICAL_HEAD_DEFAULTS[algo], **options}
             model = lexical_model(uses_embedder(algo, merged.get("head", "learned")),
                                   self.vocab, self.source.texts("train"), s.ways, s.dim,
                                   s.hidden, s.seed, s.max_len)
@@ -115,7 +123,7 @@ class Experiment:
     def record(self, out_dir, algo, options, training=None, init=None):
         """What settings.json will hold for a run of `algo` in `out_dir` (see runfolder.py)."""
         return runfolder.make_record(out_dir, self.settings.to_dict(), algo, options,
-                                     training, init)
+                                     training, init, resolved=self.options(algo, **options))
 
     def save(self, out_dir, algo, options, record=None):
         """Write settings.json and vocab.txt so `evaluate` can rebuild this experiment."""
@@ -125,7 +133,8 @@ class Experiment:
 
     @classmethod
     def load(cls, out_dir, data=None):
-        """(experiment, algo, options) from a run folder written by `save`.
+        """(experiment, algo, options) from a run folder written by `save`; options are every
+        option the run trained with (`runfolder.run_options`).
 
         data: where the run's data is now, if it moved (default: where settings.json says).
         """
@@ -145,4 +154,4 @@ class Experiment:
             raise ValueError(f"{out_dir}/settings.json: unknown settings {unknown} (made by a "
                              "newer metanumpy?)")
         vocab = Vocab.load(os.path.join(out_dir, "vocab.txt"))
-        return cls(Settings(**settings), vocab=vocab), saved["algo"], saved["options"]
+        return cls(Settings(**settings), vocab=vocab), saved["algo"], runfolder.run_options(saved)

@@ -116,7 +116,7 @@ def load_run(folder, weights="best.npz"):
         learner, vocab = exp.learner(algo, **options), exp.vocab
     else:
         vocab = Vocab.load(folder / "vocab.txt")
-        options = {**ALGO_DEFAULTS.get(algo, {}), **saved["options"]}
+        options = {**ALGO_DEFAULTS.get(algo, {}), **runfolder.run_options(saved)}
         learner = make_learner(algo, len(vocab), settings.ways, dim=settings.dim,
                                hidden=settings.hidden, encoder=settings.encoder,
                                seed=settings.seed, **options)

@@ -82,8 +82,9 @@ def resolve(path, out_dir):
     return os.path.normpath(os.path.join(out_dir, path))
 
 
-def make_record(out_dir, settings, algo, options, training=None, init=None):
-    """The dict that settings.json holds for a run (see the module docstring)."""
+def make_record(out_dir, settings, algo, options, training=None, init=None, resolved=None):
+    """The dict that settings.json holds for a run (see the module docstring). options: those
+    the user gave; resolved: every option the learner runs with (defaults filled in)."""
     settings = dict(settings)
     files = data_files(settings["tasks"])
     data = None
@@ -93,9 +94,19 @@ def make_record(out_dir, settings, algo, options, training=None, init=None):
     init_record = None
     if init is not None:
         init_record = {"path": portable_path(init, out_dir), "sha256": sha256_of([init])}
-    return {"settings": settings, "algo": algo, "options": dict(options),
-            "training": dict(training or {}), "init": init_record, "data": data,
-            "data_relative_to_run_folder": data is not None}
+    record = {"settings": settings, "algo": algo, "options": dict(options),
+              "training": dict(training or {}), "init": init_record, "data": data,
+              "data_relative_to_run_folder": data is not None}
+    if resolved is not None:
+        record["resolved_options"] = dict(resolved)
+    return record
+
+
+def run_options(record):
+    """The options to rebuild a saved run's learner with: every option it trained with, or,
+    for a folder made before they were recorded, only those the user gave (the defaults of
+    this version fill in the rest)."""
+    return dict(record.get("resolved_options", record["options"]))
 
 
 def data_location(record, out_dir):
@@ -113,9 +124,10 @@ def _short(value):
     return "none" if value is None else str(value)
 
 
-def _comparable(record):
+def _comparable(record, legacy=False):
     """{name: value} of everything in `record` that must match for a run to continue;
-    an algorithm option left at its default reads "default"."""
+    legacy: compare the options the user gave (one left at its default reads "default")
+    instead of every option the learner ran with."""
     flat = dict(record.get("settings", {}))
     if record.get("data"):  # real data: its content matters, not where it lies now
         del flat["tasks"]
@@ -125,13 +137,18 @@ def _comparable(record):
                  if name not in FREE_TO_CHANGE})
     flat["init"] = record.get("init")  # compared by content (sha256), shown by its path
     flat["path"] = record.get("path")  # None: made before the path was recorded
-    flat.update(record.get("options", {}))
+    flat.update(record.get("options", {}) if legacy else record.get("resolved_options", {}))
     return flat
 
 
 def differences(old, new):
-    """["name: old -> new", ...] for every result-shaping setting that differs."""
-    old_flat, new_flat = _comparable(old), _comparable(new)
+    """["name: old -> new", ...] for every result-shaping setting that differs.
+
+    Options are compared with their defaults filled in, so a default that changed between
+    versions refuses like a changed flag; a folder made before defaults were recorded is
+    compared on the options the user gave, as it was then."""
+    legacy = "resolved_options" not in old or "resolved_options" not in new
+    old_flat, new_flat = _comparable(old, legacy), _comparable(new, legacy)
     lines = []
     for name in dict.fromkeys([*old_flat, *new_flat]):
         a, b = old_flat.get(name, "default"), new_flat.get(name, "default")
@@ -140,8 +157,16 @@ def differences(old, new):
         if name == "path" and None in (a, b):
             continue  # an older folder: its path is unknown, so it continues on either
         if a != b:
-            lines.append(f"{name}: {_short(a)} -> {_short(b)}")
+            lines.append(f"{name}: {_shown(old, name, a, legacy)} -> "
+                         f"{_shown(new, name, b, legacy)}")
     return lines
+
+
+def _shown(record, name, value, legacy):
+    """`value` as a diff line shows it, marked "(default)" for an option the user left unset."""
+    unset = (not legacy and name in record.get("resolved_options", {})
+             and name not in record.get("options", {}))
+    return _short(value) + (" (default)" if unset else "")
 
 
 def read(out_dir):

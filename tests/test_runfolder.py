@@ -38,7 +38,7 @@ def test_a_changed_setting_refuses_with_the_difference_and_touches_nothing(data,
     capsys.readouterr()
     assert console(flags(data, out, "--algo", "maml", "--steps", "2", "--inner-lr", "2.0")) == 1
     err = capsys.readouterr().err
-    assert "  inner_lr: default -> 2.0\n" in err
+    assert "  inner_lr: 0.5 (default) -> 2.0\n" in err
     assert "--out NEW" in err and "--restart" in err
     assert (out / "settings.json").read_bytes() == before
     assert console(flags(data, out, "--algo", "maml", "--steps", "2", "--shots", "2",
@@ -202,3 +202,33 @@ def test_evaluate_and_predict_read_a_run_on_either_path(data, capsys, on_path):
     assert console(["predict", str(out), "--support", str(support), "--query", str(query)]) == 0
     assert capsys.readouterr().out.splitlines()[0] == "label\tp(g)\tp(h)\ttext"
     assert settings(out)["path"] == "fast"
+
+
+def test_every_option_is_recorded_and_a_changed_default_refuses(data, capsys, monkeypatch):
+    from metanumpy import experiment
+    from metanumpy.run import load_run
+
+    out = data.parent / "run"
+    assert console(flags(data, out, "--algo", "maml", "--steps", "2")) == 0
+    recorded = settings(out)["resolved_options"]
+    assert recorded == {"inner_lr": 0.5, "inner_steps": 3, "outer_lr": 3e-3}
+    # a later version changes MAML's default inner step: the saved run keeps its own
+    monkeypatch.setitem(experiment.ALGO_DEFAULTS, "maml",
+                        {**experiment.ALGO_DEFAULTS["maml"], "inner_lr": 0.9})
+    assert load_run(out).learner.inner_lr == 0.5
+    assert experiment.Experiment.load(out)[2]["inner_lr"] == 0.5
+    capsys.readouterr()
+    assert console(flags(data, out, "--algo", "maml", "--steps", "3")) == 1
+    assert "  inner_lr: 0.5 (default) -> 0.9 (default)\n" in capsys.readouterr().err
+    assert console(flags(data, out, "--algo", "maml", "--steps", "3", "--inner-lr", "0.5")) == 0
+
+
+def test_a_folder_from_before_options_were_recorded_continues(data, capsys):
+    out = data.parent / "run"
+    assert console(flags(data, out, "--algo", "reptile", "--steps", "2")) == 0
+    record = settings(out)
+    del record["resolved_options"]
+    (out / "settings.json").write_text(json.dumps(record), encoding="utf-8")
+    assert console(flags(data, out, "--algo", "reptile", "--steps", "3")) == 0
+    assert "resumed" in capsys.readouterr().out
+    assert settings(out)["resolved_options"]["inner_optimizer"] == "adam"
