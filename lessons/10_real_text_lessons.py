@@ -106,9 +106,9 @@ for name, setting in (("bag", exp), ("lexical", lexical)):
 # task's five classes are new and come in a random order, so a learned start cannot know
 # them: before its inner steps MAML guesses, and a few steps on five texts must build the
 # head from nothing. Proto-MAML (Triantafillou et al., 2020) builds the start from the
-# support set instead: with the class means $c_k$ of the unit-length support embeddings,
-# $W_k = 10\, c_k / |c_k|$ scores a query exactly like the cosine ProtoNet, so the inner
-# steps begin at the strong baseline and fine-tune from there
+# support set instead: with the class means $c_k$ of the support embeddings,
+# $W_k = 10\, c_k / |c_k|$ scores a unit-length query exactly like the cosine ProtoNet, so
+# the inner steps begin at the strong baseline and fine-tune from there
 # (`metanumpy/meta/protohead.py`; `head="prototypes"`, the lexical encoder's default for
 # MAML, first-order MAML and Reptile). First-order MAML, both heads, same encoder:
 
@@ -173,9 +173,10 @@ report.save()
 # it is at chance (22.1% on 5 ways): three inner steps on five texts cannot build a head
 # from nothing. With the prototype head it starts exactly where the lexical ProtoNet starts
 # (49.15%: its three inner steps changed no digit here), and a short meta-training keeps it
-# there (49.25%). On the README's real data this start is what lifts MAML and Reptile from
-# below the simple bag-of-words at 5-shot to above it on both sets; MAML ends level with the
-# strong baseline across domains and above it within one.
+# there (49.25%). On the README's real data, MAML and Reptile with this head beat the simple
+# bag-of-words at 5-shot on both sets, and MAML is level with the strong baseline across
+# domains and above it within one; with a learned head, first-order MAML over the same
+# encoder stayed far below the simple bag-of-words (Banking77, 5-shot).
 #
 # ## Summary
 #

@@ -320,7 +320,12 @@ def cmd_table(args):
     path = current_path()
     try:
         if args.init:  # a bad file stops the table before its first row, not at its first learner
-            checked_init(args.init, lambda: load_embedding_file(args.init))
+            _, vectors = checked_init(args.init, lambda: load_embedding_file(args.init))
+            dim = Settings.dim if args.dim is None else args.dim
+            if vectors.shape[1] != dim:
+                raise ValueError(f"--init {args.init} holds vectors of dim {vectors.shape[1]} "
+                                 f"but the learners have --dim {dim}; pretrain with --dim {dim} "
+                                 f"or give --dim {vectors.shape[1]}")
         unlabelled = read_texts(args.text) if args.text else []
         table = results.run(families=args.data or split(args.families),
                             learners=split(args.learners), baselines=split(args.baselines),

@@ -38,9 +38,10 @@ LEXICAL_HEAD_DEFAULTS = {"maml": dict(distance="cosine", inner_lr=2.0),
                          "fomaml": dict(distance="cosine", inner_lr=2.0),
                          "reptile": dict(distance="cosine")}
 """With the lexical encoder and that head: cosine prototypes, like the baseline. The head then
-has length 10 over unit features, so MAML's inner step must be larger to move it: measured on
-two real intent sets at 5-shot before any meta-training, 10 steps of 0.5 left the accuracy as
-it was, steps of 2 added 0.2-0.5 points."""
+has length 10 over unit features, so MAML's inner step must be larger to move it. Measured on
+two real intent sets at 5-shot before any meta-training (200 episodes, first-order MAML): from
+the prototypes' 86.8% and 90.9%, 3 steps of 0.5 gave +0.1 and +0.0 points, 3 steps of 2
+(these defaults) +0.2 and +0.0, 10 steps of 2 +0.5 and +0.2."""
 
 
 @dataclasses.dataclass
@@ -102,7 +103,7 @@ class Experiment:
         if self.settings.encoder == "lexical":
             merged = {**ALGO_DEFAULTS.get(algo, {}), **LEXICAL_DEFAULTS.get(algo, {}), **options}
             if merged.get("head") == "prototypes":
-                merged = {**merged, **LEXICAL_HEAD_DEFAULTS[algo], **options}
+                merged = {**merged, **LEXICAL_HEAD_DEFAULTS.get(algo, {}), **options}
         return merged
 
     def learner(self, algo, **options):

@@ -110,10 +110,18 @@ def run(families=tuple(SETTINGS), learners=LEARNERS, baselines=BASELINES, episod
                     result, seconds = run_learner(name, exp, test, steps, folder, path, init)
                 rows[name] = {"mean": result.mean, "ci95": result.ci95, "n": result.n,
                               "train_seconds": seconds}
+                if name in ("maml", "fomaml", "reptile"):  # which head: learned or prototypes
+                    rows[name]["head"] = exp.options(name).get("head", "learned")
+                write(table, out, episodes, steps, seed, path, init)  # every row, as it comes
                 log(f"{name_of:12s} {setting:13s} {LABELS[name]:44s} {result}  "
                     f"(trained {seconds:.0f}s)")
-            write(table, out, episodes, steps, seed, path, init)
     return table
+
+
+def label(name, settings):
+    """The row label of `name`, saying when MAML or Reptile had the prototype head."""
+    heads = {rows[name].get("head") for rows in settings.values() if name in rows}
+    return LABELS[name] + (", prototype head" if "prototypes" in heads else "")
 
 
 def markdown(table, episodes, steps, seed, path, init=None):
@@ -123,13 +131,16 @@ def markdown(table, episodes, steps, seed, path, init=None):
              f"seed {seed}, best meta-validation model, {path} path; time = training seconds on "
              "this machine."]
     for family, settings in table.items():
-        names = list(next(iter(settings.values())))
+        names = list(dict.fromkeys(name for rows in settings.values() for name in rows))
         lines += ["", f"**{family}**", "", "| learner | " + " | ".join(settings) + " | time |",
                   "|---|" + "---|" * (len(settings) + 1)]
-        for name in names:
-            cells = [f"{s[name]['mean']:.1%} ± {s[name]['ci95']:.1%}" for s in settings.values()]
-            seconds = "/".join(f"{s[name]['train_seconds']:.0f}" for s in settings.values())
-            lines.append(f"| {LABELS[name]} | " + " | ".join(cells) + f" | {seconds} s |")
+        for name in names:  # a row not measured yet (the files are written as rows come) reads -
+            cells = [f"{s[name]['mean']:.1%} ± {s[name]['ci95']:.1%}" if name in s else "-"
+                     for s in settings.values()]
+            seconds = "/".join(f"{s[name]['train_seconds']:.0f}" if name in s else "-"
+                               for s in settings.values())
+            lines.append(f"| {label(name, settings)} | " + " | ".join(cells)
+                         + f" | {seconds} s |")
     return "\n".join(lines) + "\n"
 
 

@@ -15,9 +15,10 @@ path as evaluation on sampled episodes. The run folder holds everything (setting
 vocab.txt, best.npz); only a run with the lexical encoder also reads its training data again,
 for the idf weights it was built with.
 
-MAML, FOMAML and Reptile adapt a classifier with one output per class of the episodes it
-was trained on (`train --ways N`): their support set must have exactly N classes.
-ProtoNet and Matching Networks take any number of classes (two or more).
+MAML, FOMAML and Reptile with a learned head adapt a classifier with one output per class
+of the episodes it was trained on (`train --ways N`): their support set must have exactly N
+classes. ProtoNet, Matching Networks, and MAML, FOMAML and Reptile with the prototype head
+(`--head prototypes`, their default with `--encoder lexical`) take any number (two or more).
 """
 
 from dataclasses import dataclass
@@ -82,8 +83,8 @@ class TrainedRun:
                 f"the support set has {ep.ways} classes ({', '.join(ep.classes)}), but {self.algo} "
                 f"in {self.folder} was trained {self.fixed_ways}-way: its classifier head has "
                 f"{self.fixed_ways} outputs. Give exactly {self.fixed_ways} classes, or train a "
-                f"{ep.ways}-way run (`train --ways {ep.ways}`); protonet and matching take any "
-                "number of classes")
+                f"{ep.ways}-way run (`train --ways {ep.ways}`); protonet, matching and a "
+                "prototype head (`--head prototypes`) take any number of classes")
         return ep
 
     def predict(self, support, texts, classes=None):

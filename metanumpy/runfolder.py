@@ -104,9 +104,22 @@ def make_record(out_dir, settings, algo, options, training=None, init=None, reso
 
 def run_options(record):
     """The options to rebuild a saved run's learner with: every option it trained with, or,
-    for a folder made before they were recorded, only those the user gave (the defaults of
-    this version fill in the rest)."""
-    return dict(record.get("resolved_options", record["options"]))
+    for a folder made before they were recorded, those the user gave (the defaults of this
+    version fill in the rest; see `given_options`)."""
+    if "resolved_options" in record:
+        return dict(record["resolved_options"])
+    return given_options(record)
+
+
+def given_options(record):
+    """The options the user gave. One default changed before defaults were recorded: MAML,
+    FOMAML and Reptile over the lexical encoder had a learned head, and now default to the
+    prototype head; an older folder of theirs keeps the head it trained with."""
+    options = dict(record.get("options", {}))
+    if ("resolved_options" not in record and record.get("algo") in ("maml", "fomaml", "reptile")
+            and record.get("settings", {}).get("encoder") == "lexical"):
+        options.setdefault("head", "learned")
+    return options
 
 
 def data_location(record, out_dir):
@@ -137,7 +150,7 @@ def _comparable(record, legacy=False):
                  if name not in FREE_TO_CHANGE})
     flat["init"] = record.get("init")  # compared by content (sha256), shown by its path
     flat["path"] = record.get("path")  # None: made before the path was recorded
-    flat.update(record.get("options", {}) if legacy else record.get("resolved_options", {}))
+    flat.update(given_options(record) if legacy else record.get("resolved_options", {}))
     return flat
 
 
@@ -157,16 +170,17 @@ def differences(old, new):
         if name == "path" and None in (a, b):
             continue  # an older folder: its path is unknown, so it continues on either
         if a != b:
-            lines.append(f"{name}: {_shown(old, name, a, legacy)} -> "
-                         f"{_shown(new, name, b, legacy)}")
+            lines.append(f"{name}: {_shown(old, name, a)} -> {_shown(new, name, b)}")
     return lines
 
 
-def _shown(record, name, value, legacy):
-    """`value` as a diff line shows it, marked "(default)" for an option the user left unset."""
-    unset = (not legacy and name in record.get("resolved_options", {})
-             and name not in record.get("options", {}))
-    return _short(value) + (" (default)" if unset else "")
+def _shown(record, name, value):
+    """`value` as a diff line shows it; an option the user left unset reads "VALUE (default)"
+    (or "default" where the record does not say which value that was)."""
+    resolved = record.get("resolved_options", {})
+    if name in record.get("options", {}) or name not in resolved:
+        return _short(value)
+    return f"{_short(resolved[name])} (default)"
 
 
 def read(out_dir):

@@ -114,8 +114,12 @@ def check_10(v):
     assert v["features_per_sentence"] > 0
     # before training, the lexical ProtoNet is the strong baseline (up to hash collisions)
     assert abs(v["lexical_untrained"] - v["tfidf"]) < 0.1
+    # the prototype head starts MAML where ProtoNet starts; a learned head starts at chance
+    assert abs(v["fomaml_proto_untrained"] - v["lexical_untrained"]) < 0.05
+    assert v["fomaml_learned_untrained"] < v["fomaml_proto_untrained"] - 0.1
     accuracies_are_fractions(v, ["bow", "tfidf", "bag_untrained", "bag", "lexical_untrained",
-                                 "lexical"])
+                                 "lexical", "fomaml_learned_untrained",
+                                 "fomaml_proto_untrained", "fomaml_proto"])
 
 
 CHECKS = {

@@ -158,7 +158,7 @@ ALGO_FLAGS = [
     ("matching", ["--temperature", "4"], "temperature", 4.0),
     ("protonet", ["--distance", "cosine"], "distance", "cosine"),
     ("maml", ["--head", "prototypes", "--distance", "cosine"], "distance", "cosine"),
-    ("fomaml", ["--head", "prototypes"], "distance", "euclidean"),
+    ("fomaml", ["--head", "prototypes", "--distance", "cosine"], "distance", "cosine"),
     ("reptile", ["--head", "prototypes", "--distance", "cosine"], "distance", "cosine"),
 ]
 

@@ -166,7 +166,7 @@ def test_protoreptile_moves_only_the_encoder_towards_the_tasks_weights(float64):
     for ep in episodes:
         ids, mask = whole_episode(ep)
         labels = np.concatenate([ep.support_labels, ep.query_labels])
-        phi, _, _ = learner.finetune(ids, mask, labels, 2)
+        phi, _, _ = learner.finetune(ids, mask, labels, 2, ep.ways)
         assert set(phi) == set(theta) | {"head.weight", "head.bias"}
         phis.append({n: p.numpy() for n, p in phi.items()})
     learner.meta_train_step(episodes, progress=0.0)
@@ -205,3 +205,26 @@ def test_lexical_defaults_yield_to_the_options_given():
     assert exp.learner("maml", inner_lr=0.3).inner_lr == 0.3
     assert exp.learner("maml", head="learned").inner_lr == 0.5  # the plain MAML default
     assert exp.learner("reptile", distance="euclidean").distance == "euclidean"
+
+
+def test_anil_with_the_prototype_head_adapts_only_the_head(float64):
+    learner = ProtoMAML(embedder(), anil=True, inner_lr=0.7, inner_steps=2)
+    episode = toy_episode(ways=2, shots=2, seed=7)
+    fast = learner.fast_weights(episode, 2, create_graph=True)
+    assert set(fast) == {"head.weight", "head.bias"}
+    loss = learner.episode_loss(episode)[0]
+    grads = mn.grad(loss, list(learner.model.parameters()))
+    # the encoder is used as it is in the inner loop, and still learns through the head's start
+    assert all(float(np.abs(g.numpy()).sum()) > 0 for g in grads)
+
+
+def test_protoreptile_starts_from_the_prototypes_of_what_it_trains_on(float64):
+    learner = ProtoReptile(embedder(), distance="cosine", inner_steps=1)
+    episode = toy_episode(ways=3, shots=2, seed=8)
+    ids, mask = whole_episode(episode)
+    labels = np.concatenate([episode.support_labels, episode.query_labels])
+    start = learner.start(ids, mask, labels, 3)
+    expected = prototype_head(learner.model(ids, mask), labels, 3, "cosine")
+    for name in ("head.weight", "head.bias"):
+        np.testing.assert_allclose(start[name].numpy(), expected[name].numpy(), rtol=1e-12)
+    assert start["head.weight"].shape == (4, 3)

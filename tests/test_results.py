@@ -49,6 +49,19 @@ def test_table_data_runs_baselines_and_learners_on_a_folder(tmp_path, capsys):
     assert "**intents**" in printed and "word+char tf-idf nearest centroid (strong)" in printed
 
 
+@pytest.mark.parametrize("encoder, head", [("bag", "learned"), ("lexical", "prototypes")])
+def test_a_table_row_says_which_head_maml_had(tmp_path, encoder, head):
+    data = write_folder(tmp_path / "intents")
+    out = tmp_path / "results"
+    main(["table", "--data", str(data), "--learners", "fomaml", "--baselines", "",
+          "--episodes", "2", "--steps", "1", "--max-len", "64", "--ngram-buckets", "64",
+          "--encoder", encoder, "--out", str(out)])
+    rows = json.loads((out / "results.json").read_text())["table"]["intents"]
+    assert {r["fomaml"]["head"] for r in rows.values()} == {head}
+    shown = "| MAML (first order), prototype head |" in (out / "results.md").read_text()
+    assert shown == (head == "prototypes")
+
+
 def test_table_errors_are_one_clear_line(tmp_path):
     with pytest.raises(SystemExit, match="table: load: .*nowhere.* is neither a built-in task"):
         main(["table", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "r")])
@@ -102,12 +115,34 @@ def test_table_init_starts_every_learner_from_the_file(tmp_path):
 
 
 def test_table_init_refuses_a_bad_file_before_the_first_row(tmp_path):
+    from metanumpy.pretrain import save_embeddings
+
     data = write_folder(tmp_path / "intents")
     with pytest.raises(SystemExit, match="nowhere.npz not found"):
         main(["table", "--data", str(data), "--init", str(tmp_path / "nowhere.npz"),
               "--out", str(tmp_path / "r")])
+    wide = tmp_path / "wide.npz"
+    exp = Experiment(tasks=str(data))
+    save_embeddings(wide, np.zeros((len(exp.vocab), 16)), exp.vocab)
+    with pytest.raises(SystemExit, match="vectors of dim 16 but the learners have --dim 64"):
+        main(["table", "--data", str(data), "--init", str(wide), "--out", str(tmp_path / "r")])
     (tmp_path / "bad.npz").write_text("not an npz")
     with pytest.raises(SystemExit, match="--init .*bad.npz: not an embeddings file"):
         main(["table", "--data", str(data), "--init", str(tmp_path / "bad.npz"),
               "--out", str(tmp_path / "r")])
     assert not (tmp_path / "r").exists()
+
+
+def test_rows_are_written_as_they_come(tmp_path):
+    data = write_folder(tmp_path / "intents")
+    out = tmp_path / "results"
+    seen = []
+
+    def log(line):  # after each row, the files already hold it
+        seen.append(sum(len(rows) for rows in json.loads(
+            (out / "results.json").read_text())["table"]["intents"].values()))
+
+    results.run(families=[str(data)], learners=[], baselines=["bow", "tfidf"], episodes=2,
+                out=str(out), log=log, settings={"max_len": 12}, path="reference")
+    assert seen == [1, 2, 3, 4]
+    assert "| bag-of-words" in (out / "results.md").read_text()

@@ -232,3 +232,22 @@ def test_a_folder_from_before_options_were_recorded_continues(data, capsys):
     assert console(flags(data, out, "--algo", "reptile", "--steps", "3")) == 0
     assert "resumed" in capsys.readouterr().out
     assert settings(out)["resolved_options"]["inner_optimizer"] == "adam"
+
+
+def test_an_older_lexical_maml_folder_keeps_its_learned_head(data, capsys):
+    from metanumpy.run import load_run
+
+    out = data.parent / "run"
+    lexical = ["--encoder", "lexical", "--ngram-buckets", "256", "--max-len", "64"]
+    assert console(flags(data, out, "--algo", "fomaml", *lexical, "--head", "learned",
+                         "--steps", "2")) == 0
+    record = settings(out)  # as the version before the prototype head wrote it
+    del record["resolved_options"]
+    record["options"] = {}
+    (out / "settings.json").write_text(json.dumps(record), encoding="utf-8")
+    assert type(load_run(out).learner).__name__ == "MAML"
+    capsys.readouterr()
+    assert console(flags(data, out, "--algo", "fomaml", *lexical, "--steps", "3")) == 1
+    assert "  head: learned -> prototypes (default)\n" in capsys.readouterr().err
+    assert console(flags(data, out, "--algo", "fomaml", *lexical, "--head", "learned",
+                         "--steps", "3")) == 0

@@ -45,9 +45,12 @@ def check_head(algo, head, options):
     if head == "prototypes" and algo in ("matching", "protonet"):
         raise ValueError(f"head='prototypes' is for maml, fomaml and reptile: {algo} has no "
                          "classifier head")
-    if "distance" in options and algo != "protonet" and head != "prototypes":
+    if "distance" in options and algo in ("maml", "fomaml", "reptile") and head != "prototypes":
         raise ValueError(f"distance (--distance) applies to protonet, or to {algo} with "
                          "head='prototypes' (--head prototypes)")
+    if "distance" in options and algo == "matching":
+        raise ValueError("distance (--distance) applies to protonet, and to maml, fomaml and "
+                         "reptile with head='prototypes'; Matching Networks always use cosine")
 
 
 def make_learner(algo, vocab_size, ways, dim=64, hidden=64, encoder="bag", seed=0, model=None,

@@ -9,10 +9,10 @@ c_k of the support embeddings f(x),
     W_k = 2 c_k,   b_k = -|c_k|^2      so that     f(x) . W_k + b_k = -|f(x) - c_k|^2 + |f(x)|^2,
 
 the same softmax as ProtoNet's -|f(x) - c_k|^2 (the |f(x)|^2 term is shared by all classes).
-With `distance="cosine"` the embeddings are unit-normalised and W_k = scale * c_k / |c_k|,
-b_k = 0: ProtoNet's scaled cosine. So before any inner step the learner *is* ProtoNet, and the
-inner loop fine-tunes the head (and, unless `anil`, the encoder) from a start that already
-classifies. In MAML the head is a function of theta (through the prototypes), so the
+With `distance="cosine"` the embeddings are unit-normalised before the head, and
+W_k = scale * c_k / |c_k|, b_k = 0: ProtoNet's scaled cosine. So before any inner step the
+learner *is* ProtoNet, and the inner loop fine-tunes the head (and, unless `anil`, the
+encoder) from a start that already classifies. In MAML the head is a function of theta (through the prototypes), so the
 meta-gradient reaches the encoder through the head's start as well as through the inner loop.
 
 The model is an embedding network (as for ProtoNet); the head is not a parameter of it: it is
@@ -107,11 +107,10 @@ class ProtoReptile(Reptile):
         self.distance, self.scale = distance, scale
         super().__init__(model, **options)
 
-    def start(self, ids, mask, labels):
+    def start(self, ids, mask, labels, ways):
         with no_grad():
-            head = prototype_head(self.model(ids, mask), labels, int(labels.max()) + 1,
-                                  self.distance, self.scale)
-        return {**super().start(ids, mask, labels), **head}
+            head = prototype_head(self.model(ids, mask), labels, ways, self.distance, self.scale)
+        return {**super().start(ids, mask, labels, ways), **head}
 
     def logits(self, ids, mask, params):
         return head_logits(self.model, ids, mask, params, self.distance)

@@ -44,10 +44,11 @@ class Reptile(MetaLearner):
         """eps, annealed linearly from outer_lr (progress 0) to outer_lr_final (progress 1)."""
         return self.outer_lr + (self.outer_lr_final - self.outer_lr) * float(progress)
 
-    def finetune(self, ids, mask, labels, steps):
-        """`steps` ordinary training steps from theta on (ids, mask, labels) with the inner
-        optimizer; returns (phi, last loss, last accuracy). theta itself is not changed."""
-        phi = {n: Tensor(p.data, requires_grad=True) for n, p in self.start(ids, mask, labels).items()}
+    def finetune(self, ids, mask, labels, steps, ways):
+        """`steps` ordinary training steps from theta on (ids, mask, labels of `ways` classes)
+        with the inner optimizer; returns (phi, last loss, last accuracy). theta is not changed."""
+        start = self.start(ids, mask, labels, ways)
+        phi = {n: Tensor(p.data, requires_grad=True) for n, p in start.items()}
         adam = Adam(list(phi.values()), lr=self.inner_lr) if self.inner_optimizer == "adam" else None
         loss = logits = None
         for _ in range(steps):
@@ -64,7 +65,7 @@ class Reptile(MetaLearner):
         acc = None if logits is None else accuracy(logits, labels)  # last step, before its update
         return phi, loss, acc
 
-    def start(self, ids, mask, labels):
+    def start(self, ids, mask, labels, ways):
         """Where training on a task starts: theta, the model's parameters (name -> Tensor)."""
         return dict(self.model.named_parameters())
 
@@ -76,7 +77,7 @@ class Reptile(MetaLearner):
         """k inner steps on all of a training episode's examples (support and query)."""
         ids, mask = whole_episode(episode)
         labels = np.concatenate([episode.support_labels, episode.query_labels])
-        return self.finetune(ids, mask, labels, self.inner_steps)
+        return self.finetune(ids, mask, labels, self.inner_steps, episode.ways)
 
     def meta_loss(self, episodes):
         raise TypeError("Reptile has no differentiable meta-loss; use meta_train_step")
@@ -104,6 +105,6 @@ class Reptile(MetaLearner):
         """Fine-tune on the support set the same way as in training, then score the query."""
         steps = self.eval_inner_steps if steps is None else steps
         phi, _, _ = self.finetune(episode.support_ids, episode.support_mask,
-                                  episode.support_labels, steps)
+                                  episode.support_labels, steps, episode.ways)
         with no_grad():
             return self.logits(episode.query_ids, episode.query_mask, phi)
