@@ -99,12 +99,12 @@ class Experiment:
         """Every option `algo` will run with: its defaults for this encoder, overridden by
         `options`. A run folder records these, so later changes of a default cannot change
         what a saved run means."""
-        merged = {**ALGO_DEFAULTS.get(algo, {}), **options}
+        defaults = dict(ALGO_DEFAULTS.get(algo, {}))
         if self.settings.encoder == "lexical":
-            merged = {**ALGO_DEFAULTS.get(algo, {}), **LEXICAL_DEFAULTS.get(algo, {}), **options}
-            if merged.get("head") == "prototypes":
-                merged = {**merged, **LEXICAL_HEAD_DEFAULTS.get(algo, {}), **options}
-        return merged
+            defaults.update(LEXICAL_DEFAULTS.get(algo, {}))
+            if {**defaults, **options}.get("head") == "prototypes":
+                defaults.update(LEXICAL_HEAD_DEFAULTS.get(algo, {}))
+        return {**defaults, **options}
 
     def learner(self, algo, **options):
         """A meta-learner with the algorithm's default options, overridden by `options`."""
