@@ -199,8 +199,7 @@ def cmd_train(args):
     copied = load_init(learner, exp.vocab, args.init) if args.init else None
     training = {"steps": args.steps, "meta_batch": args.meta_batch,
                 "eval_every": args.eval_every, "val_episodes": args.val_episodes}
-    record = {**exp.record(out, args.algo, options, training, init=args.init),
-              "path": current_path()}
+    record = exp.record(out, args.algo, options, training, init=args.init, path=current_path())
     runfolder.bind(out, record, restart=args.restart)  # refuses before anything is written
     val, test = exp.episodes("val", args.val_episodes), exp.episodes("test", args.test_episodes)
     trainer = Trainer(learner, exp.sampler("train"), val, steps=args.steps,

@@ -121,10 +121,12 @@ class Experiment:
                             encoder=s.encoder, seed=s.seed, model=model, **merged)
 
     # --- run folders ----------------------------------------------------------------------
-    def record(self, out_dir, algo, options, training=None, init=None):
-        """What settings.json will hold for a run of `algo` in `out_dir` (see runfolder.py)."""
+    def record(self, out_dir, algo, options, training=None, init=None, path=None):
+        """What settings.json will hold for a run of `algo` in `out_dir` (see runfolder.py);
+        path: the computation path it runs on, "reference" or "fast" (None: not recorded)."""
         return runfolder.make_record(out_dir, self.settings.to_dict(), algo, options,
-                                     training, init, resolved=self.options(algo, **options))
+                                     training, init, resolved=self.options(algo, **options),
+                                     path=path)
 
     def save(self, out_dir, algo, options, record=None):
         """Write settings.json and vocab.txt so `evaluate` can rebuild this experiment."""

@@ -61,7 +61,7 @@ def run_learner(algo, exp, episodes, steps, out_dir, path, init=None):
     learner = exp.learner(algo)
     if init:
         load_embeddings(learner.model, exp.vocab, init)
-    record = {**exp.record(out_dir, algo, {}, init=init), "path": path}
+    record = exp.record(out_dir, algo, {}, init=init, path=path)
     exp.save(out_dir, algo, {}, record)  # so that `python -m metanumpy evaluate out_dir` works
     history = train(learner, exp.sampler("train"), exp.episodes("val", 100), steps=steps,
                     eval_every=max(steps // 5, 1), out_dir=out_dir, log=lambda line: None,

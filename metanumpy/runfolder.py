@@ -1,8 +1,8 @@
 """A run folder bound to its settings: what shaped the result is written down, and checked.
 
     record = runfolder.make_record(out, exp.settings.to_dict(), "maml", {"inner_lr": 2.0},
-                                   training={"meta_batch": 4, ...}, init="emb.npz")
-    record["path"] = "reference"                 # or "fast": the caller knows which it is on
+                                   training={"meta_batch": 4, ...}, init="emb.npz",
+                                   path="reference")  # or "fast": the caller knows which
     runfolder.bind(out, record, restart=False)   # RunFolderMismatch if the folder disagrees
     runfolder.write(out, record)                   # settings.json, after every check passed
 
@@ -82,9 +82,11 @@ def resolve(path, out_dir):
     return os.path.normpath(os.path.join(out_dir, path))
 
 
-def make_record(out_dir, settings, algo, options, training=None, init=None, resolved=None):
+def make_record(out_dir, settings, algo, options, training=None, init=None, resolved=None,
+                path=None):
     """The dict that settings.json holds for a run (see the module docstring). options: those
-    the user gave; resolved: every option the learner runs with (defaults filled in)."""
+    the user gave; resolved: every option the learner runs with (defaults filled in); path:
+    the computation path, "reference" or "fast"."""
     settings = dict(settings)
     files = data_files(settings["tasks"])
     data = None
@@ -99,6 +101,8 @@ def make_record(out_dir, settings, algo, options, training=None, init=None, reso
               "data_relative_to_run_folder": data is not None}
     if resolved is not None:
         record["resolved_options"] = dict(resolved)
+    if path is not None:
+        record["path"] = path
     return record
 
 
