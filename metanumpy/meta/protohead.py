@@ -27,11 +27,10 @@ from ..autograd.functional import cross_entropy, l2_normalize
 from ..autograd.tensor import Tensor
 from .learner import adapt
 from .maml import MAML
-from .protonet import prototypes
+from .protonet import check_distance, prototypes
 from .reptile import Reptile
 
 HEAD = ("head.weight", "head.bias")
-DISTANCES = ("euclidean", "cosine")
 
 
 def prototype_head(features, labels, ways, distance="euclidean", scale=10.0):
@@ -53,11 +52,6 @@ def head_logits(model, ids, mask, params, distance="euclidean"):
     if distance == "cosine":
         features = l2_normalize(features)
     return features @ params["head.weight"] + params["head.bias"]
-
-
-def check_distance(who, distance):
-    if distance not in DISTANCES:
-        raise ValueError(f"{who}: distance must be 'euclidean' or 'cosine', not {distance!r}")
 
 
 class ProtoMAML(MAML):

@@ -16,6 +16,15 @@ from ..autograd.functional import cosine_similarity, cross_entropy, one_hot, pai
 from .learner import MetaLearner, encode_support, evaluation_mode
 
 
+DISTANCES = ("euclidean", "cosine")
+
+
+def check_distance(who, distance):
+    """ValueError naming `who` unless `distance` is one of DISTANCES."""
+    if distance not in DISTANCES:
+        raise ValueError(f"{who}: distance must be 'euclidean' or 'cosine', not {distance!r}")
+
+
 def prototypes(support, labels, ways):
     """Class means of the support embeddings: (ways, dim), as one-hot^T @ support / counts."""
     ### BEGIN SOLUTION task7_1: one-hot^T @ support, divided by each class's count
@@ -40,8 +49,7 @@ class ProtoNet(MetaLearner):
     name = "protonet"
 
     def __init__(self, model, distance="euclidean", outer_lr=1e-3):
-        if distance not in ("euclidean", "cosine"):
-            raise ValueError(f"ProtoNet: distance must be 'euclidean' or 'cosine', not {distance!r}")
+        check_distance("ProtoNet", distance)
         self.distance = distance
         super().__init__(model, outer_lr)
 
