@@ -36,7 +36,7 @@ from ..autograd import no_grad
 from ..autograd.functional import cross_entropy
 from ..optim import Adam
 from ..text.classifier import TextClassifier
-from ..text.tfidf import LexicalFeatures
+from ..text.tfidf import LexicalFeatures, smoothed_idf
 from ..text.tokenizer import Tokenizer
 
 
@@ -81,7 +81,7 @@ class BowNearestCentroid:
         support_vectors, query_vectors = counts[:n_support], counts[n_support:]
         if self.weighting == "tfidf":
             df = (support_vectors > 0).sum(axis=0)
-            idf = np.log((1.0 + n_support) / (1.0 + df)) + 1.0
+            idf = smoothed_idf(n_support, df)
             support_vectors, query_vectors = support_vectors * idf, query_vectors * idf
         ### BEGIN SOLUTION task3_3: mean of each class's unit support vectors; nearest by cosine
         support_vectors = _l2_normalise(support_vectors)

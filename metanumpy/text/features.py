@@ -42,7 +42,7 @@ from ..autograd.tensor import Tensor
 from ..nn import Embedding, Module, Parameter
 from ..nn.init import generator
 from .encoders import padded_batch
-from .tfidf import is_word
+from .tfidf import is_word, smoothed_idf
 
 
 def idf_weights(vocab, texts, max_len=None):
@@ -62,7 +62,7 @@ def idf_weights(vocab, texts, max_len=None):
         rows = np.repeat(np.arange(len(ids)), ids.shape[1])[mask.ravel() > 0]
         pairs = np.unique(np.stack([rows, ids.ravel()[mask.ravel() > 0]]), axis=1)
         df += np.bincount(pairs[1], minlength=len(vocab))
-    weights = np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0
+    weights = smoothed_idf(len(texts), df)
     weights[[vocab.PAD, vocab.UNK]] = 0.0
     punctuation = [i for i, t in enumerate(vocab.tokens) if i > 1 and not is_word(t)]
     weights[punctuation] = 0.0

@@ -29,6 +29,12 @@ import numpy as np
 from .tokenizer import Tokenizer, char_ngrams
 
 
+def smoothed_idf(n_texts, df):
+    """$\\ln\\frac{1 + n}{1 + df} + 1$ for a feature found in `df` of `n_texts` texts (df may be
+    an array): rarer features weigh more, and one in every text still counts a little."""
+    return np.log((1.0 + n_texts) / (1.0 + np.asarray(df, dtype=np.float64))) + 1.0
+
+
 def is_word(token):
     """True for a token with at least one letter or digit ("don't", "3.5"); False for "?"."""
     return any(c.isalnum() for c in token)
@@ -79,7 +85,7 @@ class LexicalFeatures:
 
     def idf(self, feature):
         """$\\ln\\frac{1 + n}{1 + df} + 1$ for a feature string ("w:flight", "c:<fl")."""
-        return float(np.log((1.0 + self.n_texts) / (1.0 + self.df.get(feature, 0))) + 1.0)
+        return float(smoothed_idf(self.n_texts, self.df.get(feature, 0)))
 
     def transform(self, texts):
         """One unit-length {feature: tf-idf weight} dict per text (empty for a text of
